@@ -1,0 +1,63 @@
+# khyve build.  `make` builds build/khyve; `make run` boots the demo guest;
+# `make test` installs dependencies, builds everything and runs all tests.
+# SANITIZE=1 builds the VMM and unit tests with ASan+UBSan (in build/san).
+
+CC      ?= gcc
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+B       := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B       := build
+SANFLAGS :=
+endif
+
+CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+           -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+           -Isrc -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS) -pthread
+LDLIBS  :=
+
+SRCS     := $(sort $(shell find src -name '*.c'))
+OBJS     := $(SRCS:%.c=$(B)/%.o)
+LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
+
+all: $(B)/khyve $(B)/unit-tests guests
+
+$(B)/khyve: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit tests link every object but main.o, so they exercise the real code.
+$(B)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Guest programs (multiboot/PVH/bzImage test kernels), built with the host gcc.
+guests:
+	@$(MAKE) --no-print-directory -C tests/guests OUT=$(CURDIR)/build/guests
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./build/khyve -c 2 -m 128M -l com1,stdio -l pc-testdev \
+	    -o boot.kernel=build/guests/demo.elf \
+	    -o boot.cmdline="hello from make run" demo; \
+	st=$$?; echo "khyve exited with status $$st"; [ $$st -le 3 ]
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) bash tests/run
+
+clean:
+	rm -rf build
+
+.PHONY: all guests deps run test clean
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

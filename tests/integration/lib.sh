@@ -1,0 +1,55 @@
+# lib.sh - helpers for guest tests (sourced by tests/integration/t-*.sh).
+#
+#   krun [--timeout S] [--stdin FILE] -- ARGS...
+#       Run khyve with ARGS (no VM name added: pass it).  Afterwards
+#       $OUT holds stdout (the guest's COM1 when -l com1,stdio), $ERR
+#       stderr, $STATUS the exit status (124 on timeout).
+#   expect_status NAME N        PASS if $STATUS == N
+#   expect_out NAME REGEX       PASS if $OUT matches (grep -E)
+#   expect_err NAME REGEX       PASS if $ERR matches
+#   expect_no_out NAME REGEX    PASS if $OUT does not match
+#   pass NAME / fail NAME WHY / skip NAME WHY
+# Test names are prefixed with the script's name, e.g. "hello/status".
+# On failure the last run's output is shown, indented, to help debugging.
+
+: "${KHYVE:=build/khyve}" "${GUESTS:=build/guests}"
+T=$(basename "$0" .sh); T=${T#t-}
+OUT="" ERR="" STATUS=""
+_tmp=$(mktemp -d); trap 'rm -rf "$_tmp"' EXIT
+
+pass() { echo "PASS $T/$1"; }
+skip() { echo "SKIP $T/$1: $2"; }
+fail() {
+	echo "FAIL $T/$1: $2"
+	{ echo "    --- khyve status $STATUS, stdout:"; printf '%s\n' "$OUT" | tail -n 20 | sed 's/^/    | /'
+	  echo "    --- stderr:"; printf '%s\n' "$ERR" | tail -n 20 | sed 's/^/    | /'; } >&2
+}
+
+krun() {
+	local to=60 in=/dev/null
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--timeout) to=$2; shift 2 ;;
+		--stdin) in=$2; shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	timeout -k 5 "$to" "$KHYVE" "$@" <"$in" >"$_tmp/out" 2>"$_tmp/err"
+	STATUS=$?
+	OUT=$(tr -d '\r' <"$_tmp/out")
+	ERR=$(tr -d '\r' <"$_tmp/err")
+}
+
+expect_status() {
+	if [ "$STATUS" = "$2" ]; then pass "$1"; else fail "$1" "exit status $STATUS, expected $2"; fi
+}
+expect_out() {
+	if printf '%s\n' "$OUT" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "stdout lacks /$2/"; fi
+}
+expect_no_out() {
+	if printf '%s\n' "$OUT" | grep -Eq -- "$2"; then fail "$1" "stdout has /$2/"; else pass "$1"; fi
+}
+expect_err() {
+	if printf '%s\n' "$ERR" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "stderr lacks /$2/"; fi
+}
