@@ -41,6 +41,10 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	int hostcpu; /* -p pinning, -1 if none */
+	/* Halt detection (vcpu_poll_halt): set by the event loop, read and
+	 * answered by the vCPU's own thread. */
+	atomic_bool halt_check;
+	atomic_bool halted; /* halted with IF=0, or waiting for INIT/SIPI */
 };
 
 struct vm {

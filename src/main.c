@@ -1,0 +1,168 @@
+/*
+ * main.c - khyve's start-up order and exit statuses (bhyverun.c's main()).
+ *
+ *   options -> configuration tree -> (config.dump) -> VM (memory, irqchip,
+ *   vCPUs, CPUID) -> platform devices -> kernel -> signals -> vCPU threads
+ *   -> event loop until the guest resets, powers off, halts or faults.
+ *
+ * Only this file decides to exit.  Exit statuses are bhyve's: 0 reset,
+ * 1 power-off, 2 halt, 3 triple fault, 4 error; 64 for bad configuration
+ * (nothing started), and pc-testdev's isa-debug-exit codes.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/chardev.h"
+#include "common.h"
+#include "config.h"
+#include "dev/platform.h"
+#include "event/mevent.h"
+#include "firmware/loader.h"
+#include "options.h"
+#include "proctitle.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+/* How often the event loop asks the vCPUs whether they all halted. */
+#define HALT_POLL_MS 200
+
+static void on_exit_fd(int fd, enum mevent_type type, void *arg)
+{
+	struct vm *vm = arg;
+
+	(void)fd;
+	(void)type;
+	if (atomic_load(&vm->exit_requested) == 2)
+		mevent_loop_stop(vm->ev, vm->exit_status);
+}
+
+static void on_halt_poll(int fd, enum mevent_type type, void *arg)
+{
+	(void)fd;
+	(void)type;
+	vcpu_poll_halt(arg);
+}
+
+/*
+ * SIGTERM/SIGINT: without ACPI the guest cannot be asked to shut down, so
+ * khyve powers it off (status 1).  The platform work replaces this with
+ * the ACPI power button for SIGTERM.
+ */
+static void on_term(int sig, enum mevent_type type, void *arg)
+{
+	(void)type;
+	khyve_dbg("signal %d: powering off", sig);
+	vm_request_exit(arg, KHYVE_EXIT_POWEROFF);
+}
+
+static int load_kernel(struct vm *vm, struct config_node *cfg)
+{
+	struct loader_args args = {
+		.kernel = config_get(cfg, "boot.kernel"),
+		.initrd = config_get(cfg, "boot.initrd"),
+		.cmdline = config_get(cfg, "boot.cmdline"),
+		.ncpus = vm->ncpus,
+	};
+	struct boot_state bs;
+	char err[256] = "";
+	int rc;
+
+	rc = loader_load(&vm->mem, &args, &bs, err, sizeof(err));
+	if (rc != 0) {
+		khyve_warnx("%s", err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	khyve_dbg("booting %s kernel %s at 0x%llx", bs.format, args.kernel,
+	    (unsigned long long)bs.rip);
+	rc = vcpu_set_boot_state(&vm->vcpus[0], &bs);
+	if (rc != 0)
+		khyve_warnx("cannot set the boot CPU state: %s", strerror(-rc));
+	return rc;
+}
+
+static int run_vm(struct config_node *cfg)
+{
+	struct vm vm;
+	struct mevent_loop *ev;
+	int status = KHYVE_EXIT_ERROR, rc;
+
+	ev = mevent_loop_create();
+	if (ev == NULL) {
+		khyve_warn("cannot create the event loop");
+		return KHYVE_EXIT_ERROR;
+	}
+	/* Signals are caught through the loop; block them before any
+	 * thread exists so every thread inherits the mask. */
+	if (mevent_add(ev, SIGTERM, EVF_SIGNAL, on_term, &vm) == NULL ||
+	    mevent_add(ev, SIGINT, EVF_SIGNAL, on_term, &vm) == NULL) {
+		khyve_warn("cannot catch SIGTERM/SIGINT");
+		goto out_loop;
+	}
+	/* Configuration errors that only show here (keys set with -o or -k
+	 * bypass the option parser's checks) are still usage errors. */
+	if (config_get(cfg, "boot.kernel") == NULL) {
+		khyve_warnx("nothing to boot: set boot.kernel=PATH (-o "
+		    "boot.kernel=...) for direct kernel boot");
+		status = KHYVE_EXIT_USAGE;
+		goto out_loop;
+	}
+	if ((rc = vm_create(&vm, cfg)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_loop;
+	}
+	vm.ev = ev;
+	if ((rc = platform_devs_init(&vm)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_vm;
+	}
+	if (load_kernel(&vm, cfg) != 0)
+		goto out_devs;
+	if (mevent_add(ev, vm.exit_fd, EVF_READ, on_exit_fd, &vm) == NULL ||
+	    mevent_add(ev, HALT_POLL_MS, EVF_TIMER, on_halt_poll, &vm) == NULL) {
+		khyve_warn("cannot watch the VM");
+		goto out_devs;
+	}
+	if (vm_start(&vm) != 0)
+		goto out_stop;
+	status = mevent_dispatch(ev);
+out_stop:
+	vm_stop(&vm);
+	if (atomic_load(&vm.exit_requested) == 2)
+		status = vm.exit_status;
+out_devs:
+	platform_devs_fini(&vm);
+out_vm:
+	vm_destroy(&vm);
+out_loop:
+	mevent_loop_destroy(ev);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct config_node *cfg;
+	int code = 0, status;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	config_init();
+	if (options_parse(argc, argv, &code) != 0) {
+		config_fini();
+		return code;
+	}
+	cfg = config_root();
+	khyve_debug = config_bool(cfg, "debug", false);
+	if (config_bool(cfg, "config.dump", false)) {
+		config_dump(stdout);
+		config_fini();
+		return 0;
+	}
+	proctitle_set(argc, argv, config_get(cfg, "name"));
+	status = run_vm(cfg);
+	chardev_restore_tty();
+	config_fini();
+	return status;
+}
