@@ -38,6 +38,8 @@ struct config_node *config_create(struct config_node *parent, const char *path);
 /*
  * Set a leaf value (copied).  Returns 0, or -EINVAL if `path` is empty, has
  * an empty component, or would turn a leaf into a node or a node into a leaf.
+ * (Also -EINVAL: a component that is not 1..64 of [A-Za-z0-9_-], a path
+ * over 256 bytes, a value over 64 KiB.)
  */
 int config_set(struct config_node *parent, const char *path, const char *value);
 /* Like config_set but only if the key has no value yet. */
@@ -59,6 +61,7 @@ const char *config_get(struct config_node *parent, const char *path);
  * naming the key and value.
  */
 int config_get_bool(struct config_node *parent, const char *path, bool *out);
+/* strtoull syntax, plus an optional expand_number(3) unit: "256M", "1G". */
 int config_get_u64(struct config_node *parent, const char *path, uint64_t *out);
 int config_get_int(struct config_node *parent, const char *path, int *out);
 /* Convenience: the boolean or `dflt` when absent or malformed. */

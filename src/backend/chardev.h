@@ -30,6 +30,9 @@ typedef void chardev_rx_cb_t(void *arg);
  * Open the back end named by `spec` ("stdio", "tcp=127.0.0.1:PORT", or a
  * path).  Returns 0 and *out, or a negative errno after printing one line
  * naming `spec`.  At most one chardev may use stdio.
+ * `cb` may run as soon as *out is stored.  With `cb` NULL the device polls:
+ * no rx callbacks, chardev_read() from any thread (`loop` may then be NULL
+ * unless spec is tcp=, which accepts clients on the loop).
  */
 int chardev_open(struct chardev **out, const char *spec,
     struct mevent_loop *loop, chardev_rx_cb_t *cb, void *arg);

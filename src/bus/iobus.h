@@ -55,6 +55,13 @@ int iobus_register(struct iobus *bus, uint64_t base, uint64_t len,
 int iobus_unregister(struct iobus *bus, uint64_t base);
 
 /*
+ * The opaque pointer of the claim that starts exactly at `base`, or NULL.
+ * Platform devices get only (dev, vm) at teardown; this lets them find
+ * their state through their own claim instead of a global.
+ */
+void *iobus_opaque(struct iobus *bus, uint64_t base);
+
+/*
  * Dispatch an access.  Returns 0 when a handler took it, -ENOENT when the
  * address is unclaimed (nothing called; *val untouched), or the handler's
  * error.  An access that straddles the end of a claim is unclaimed.

@@ -35,7 +35,9 @@ struct platform_dev {
 	 * VM (memory, irqchip, vCPUs) exists and before any vCPU runs.
 	 * Reads the device's own configuration keys; returns 0 (also when
 	 * the configuration does not ask for the device) or a negative errno
-	 * after printing why.
+	 * after printing why and undoing its own work (fini is not called
+	 * for a device whose init failed).  -EINVAL means a configuration
+	 * error (main exits with the usage status).
 	 */
 	int (*init)(const struct platform_dev *dev, struct vm *vm);
 	/* Release what init made (on VM teardown); may be NULL. */
