@@ -24,6 +24,7 @@
 #include "firmware/loader.h"
 #include "options.h"
 #include "proctitle.h"
+#include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -157,6 +158,15 @@ int main(int argc, char **argv)
 	khyve_debug = config_bool(cfg, "debug", false);
 	if (config_bool(cfg, "config.dump", false)) {
 		config_dump(stdout);
+		config_fini();
+		return 0;
+	}
+	if (config_get(cfg, "gdb.port") != NULL)
+		khyve_warnx("-G: the GDB server is not built yet (planned); "
+		    "the guest runs without it");
+	if (config_get(cfg, "x86.cpuid.disable") != NULL &&
+	    strcmp(config_get(cfg, "x86.cpuid.disable"), "help") == 0) {
+		cpuid_print_features();
 		config_fini();
 		return 0;
 	}

@@ -521,9 +521,7 @@ static const struct {
 } flag_opts[] = {
 	{ 'a', "x86.x2apic", "false", NULL },
 	{ 'A', "acpi_tables", "true", NULL },
-	{ 'b', "bvmconsole", "true", "ignored: the bvmconsole device was "
-	    "removed from bhyve (FreeBSD 13) and is not emulated; use -l "
-	    "com1,stdio" },
+	{ 'b', "bvmconsole", "true", NULL },
 	{ 'C', "memory.guest_in_core", "true", NULL },
 	{ 'd', "suspend_at_boot", "true", "ignored: khyve has no bhyvectl "
 	    "to resume vCPUs suspended at start (illumos); use -G w..." },
@@ -647,11 +645,7 @@ static int opt_value(int c, const char *arg, char *why, size_t wlen)
 	case 'g':
 		if (options_parse_port(arg, &port) != 0)
 			return fail(why, wlen, "expected a port 1..65535");
-		if (set_num(c, arg, "bvmdebug.port", port) != 0)
-			return -EINVAL;
-		khyve_warnx("-g %s: ignored: the bvm debug port (FreeBSD 12) "
-		    "is not emulated; use -G for a GDB server", arg);
-		return 0;
+		return set_num(c, arg, "bvmdebug.port", port);
 	case 'G':
 		return opt_gdb(arg, why, wlen);
 	case 'k':
