@@ -49,7 +49,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./build/khyve -c 2 -m 128M -l com1,stdio -l pc-testdev \
 	    -o boot.kernel=build/guests/demo.elf \
-	    -o boot.cmdline="hello from make run" demo; \
+	    -o boot.cmdline="hello from make run cpus=2" demo; \
 	st=$$?; echo "khyve exited with status $$st"; [ $$st -le 3 ]
 
 test: deps
