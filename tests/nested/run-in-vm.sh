@@ -34,6 +34,9 @@ repo=$(cd "$here/../.." && pwd)
 build=${KHYVE_NESTED_BUILD:-$repo/build/nested}
 
 timeout=900 smp=2 mem=1536 verbose=0 host_tmp=0
+# A checkout under /tmp (CI may clone there) must be visible in the VM,
+# whose own /tmp is otherwise a private tmpfs.
+case "$(cd "$(dirname "$0")/../.." && pwd -P)/" in /tmp/*) host_tmp=1 ;; esac
 usage() { sed -n '2p' "$0" | sed 's/^# /usage: /' >&2; exit 2; }
 while (($#)); do
 	case $1 in
