@@ -47,7 +47,8 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	./build/khyve -c 2 -m 128M -l com1,stdio -l pc-testdev \
+	@# Without /dev/kvm here, run-in-vm.sh boots a nested-KVM test VM first.
+	tests/nested/run-in-vm.sh --timeout 300 -- ./build/khyve -c 2 -m 128M -l com1,stdio -l pc-testdev \
 	    -o boot.kernel=build/guests/demo.elf \
 	    -o boot.cmdline="hello from make run cpus=2" demo; \
 	st=$$?; echo "khyve exited with status $$st"; [ $$st -le 3 ]
