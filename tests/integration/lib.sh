@@ -15,7 +15,7 @@
 : "${KHYVE:=build/khyve}" "${GUESTS:=build/guests}"
 T=$(basename "$0" .sh); T=${T#t-}
 OUT="" ERR="" STATUS=""
-_tmp=$(mktemp -d); trap 'rm -rf "$_tmp"' EXIT
+_tmp=$(mktemp -d -p "$([ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")"); trap 'rm -rf "$_tmp"' EXIT
 
 pass() { echo "PASS $T/$1"; }
 skip() { echo "SKIP $T/$1: $2"; }
