@@ -25,7 +25,6 @@
 #define WHY_MAX 192
 #define VM_NAME_MAX 31      /* bhyve: VM_MAX_NAMELEN (32) with the NUL */
 #define SMBIOS_VALUE_MAX 255
-#define PCI_EMUL_NAME_MAX 32
 #define KBD_LAYOUT_MAX 64
 
 /* Format the reason for a rejected value; always returns -EINVAL. */

@@ -165,8 +165,8 @@ int iobus_access(struct iobus *bus, struct vcpu *vcpu, uint64_t addr,
     int size, bool write, uint64_t *val)
 {
 	const struct iobus_range *r;
+	struct iobus_range claim;
 	uint64_t last;
-	int rc;
 
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return -EINVAL;
@@ -178,11 +178,17 @@ int iobus_access(struct iobus *bus, struct vcpu *vcpu, uint64_t addr,
 	r = find(bus, addr);
 	/* An access that runs past the end of the claim is nobody's. */
 	if (r == NULL || last > range_last(r)) {
-		rc = -ENOENT;
-		goto out;
+		pthread_rwlock_unlock(&bus->lock);
+		return -ENOENT;
 	}
-	rc = r->fn(r->opaque, vcpu, write, addr - r->base, size, val);
-out:
+	claim = *r;
 	pthread_rwlock_unlock(&bus->lock);
-	return rc;
+	/*
+	 * The handler runs without the bus lock, so it may (un)register
+	 * claims (a config-space write through ECAM moving a memory BAR).
+	 * Safe because an opaque outlives its claims: devices are freed only
+	 * after every vCPU has stopped.
+	 */
+	return claim.fn(claim.opaque, vcpu, write, addr - claim.base, size,
+	    val);
 }

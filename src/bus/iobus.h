@@ -8,8 +8,11 @@
  * table is protected by a read-write lock and kept sorted for bsearch.
  *
  * Handlers run on the vCPU thread that took the exit, possibly on several
- * vCPU threads at once: a device with state must lock it.  A handler must
- * not call iobus_register/unregister on the bus it was called from.
+ * vCPU threads at once: a device with state must lock it.  Handlers are
+ * called without the bus lock held, so a handler may (un)register claims
+ * (a guest moving a BAR through ECAM); a racing access may still reach
+ * the old claim once.  The opaque of a claim must stay valid until every
+ * vCPU has stopped, even after the claim is removed.
  */
 #ifndef KHYVE_BUS_IOBUS_H
 #define KHYVE_BUS_IOBUS_H

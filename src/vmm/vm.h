@@ -25,6 +25,8 @@
 struct kvm_run;
 struct mevent_loop;
 struct config_node;
+struct vm_irq;
+struct pci_sys;
 
 #define VM_MAX_VCPUS 256 /* bhyve's VM_MAXCPU on FreeBSD 14 is 16..; KVM allows more */
 
@@ -58,6 +60,8 @@ struct vm {
 	struct iobus pio;
 	struct iobus mmio;
 	struct mevent_loop *ev;
+	struct vm_irq *irq;   /* GSI routing copy (vmm/irq.c) */
+	struct pci_sys *pci;  /* the PCI world (bus/pci_emul.c) */
 
 	/* Behaviour switches read from the configuration at vm_create(). */
 	bool strict_io;  /* -e: unclaimed port access is fatal */
