@@ -41,6 +41,11 @@ static void pic_mask_all(void)
 
 void irq_init(void)
 {
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
 	pic_mask_all();
 	apic_init_bsp(false);
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
