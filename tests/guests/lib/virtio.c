@@ -401,8 +401,11 @@ int vio_setup_vq(struct vdev *vd, int qi, uint16_t max)
 	q->free_head = 0;
 	q->num_free = size;
 	if (vd->irq == VIO_IRQ_MSIX) {
-		vec = (uint16_t)(1 + qi);
-		q->vector = vd->vector_base + 1 + qi;
+		/* Entry 1 + qi, or all queues on entry 1 (or 0) when the
+		 * table is smaller than that. */
+		vec = (uint16_t)(vd->msix.size > 1 + qi ? 1 + qi :
+		    vd->msix.size > 1 ? 1 : 0);
+		q->vector = vd->vector_base + vec;
 	} else if (vd->irq == VIO_IRQ_MSI) {
 		q->vector = vd->vector_base;
 	}
