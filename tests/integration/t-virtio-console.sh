@@ -66,17 +66,17 @@ expect_client() {
 # the legacy one.
 for c in "modern khyveb 1 b" "legacy khyvea 0 a" "transitional khyveb 1 b"; do
 	set -- $c
-	tr=$1 pname=$2 pid=$3 which=$4
+	tr=$1 pname=$2 pn=$3 which=$4
 	drv=$tr
 	[ "$tr" = transitional ] && drv=auto
 	con "$tr" "$_tmp/con-$which.sock" "name=$pname transport=$drv" \
 	    -s 5,virtio-console,khyvea="$_tmp/con-a.sock",khyveb="$_tmp/con-b.sock",transport="$tr"
 	expect_status "$tr/status" 33
-	expect_out "$tr/announced" "^vcon: control id $pid event 7 value 1 name $pname\$"
-	expect_out "$tr/open" "^vcon: port $pid open "
+	expect_out "$tr/announced" "^vcon: control id $pn event 7 value 1 name $pname\$"
+	expect_out "$tr/open" "^vcon: port $pn open "
 	expect_out "$tr/received" "^vcon: received 'ping from host 4711'\$"
 	expect_out "$tr/ok" '^vcon ok$'
-	expect_client "$tr/hello" "^client: got 'hello from vcon port $pid'\$"
+	expect_client "$tr/hello" "^client: got 'hello from vcon port $pn'\$"
 	expect_client "$tr/echo" "^client: got 'echo: ping from host 4711'\$"
 done
 
