@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t-pci: the PCI bus as a guest sees it.  pci.elf enumerates bus 0 through
+# t-pci: the PCI bus as a guest sees it.  pcibus.elf enumerates bus 0 through
 # configuration mechanism #1, compares every function with ECAM, sizes the
 # BARs, checks khyve's address windows and moves an I/O and an MSI-X BAR;
 # its "pci BB:DD.F ..." lines must match the -s slots given, one to one.
@@ -21,25 +21,25 @@ n=0
 for bad in "32,hostbridge" "0:8,hostbridge" "256:0:0,hostbridge" "x,hostbridge" \
     "0" "0," "1:2:3:4,hostbridge" "0,host/bridge" "3,virtio-rnd,"; do
 	n=$((n + 1))
-	krun -- -c 1 -m 64M -s "$bad" -o boot.kernel="$GUESTS/pci.elf" vm
+	krun -- -c 1 -m 64M -s "$bad" -o boot.kernel="$GUESTS/pcibus.elf" vm
 	expect_status "bad-slot-$n/status" 64
 	expect_err "bad-slot-$n/message" "-s $bad"
 done
-krun -- -c 1 -m 64M -s 3,hostbridge -s 0:3:0,virtio-rnd -o boot.kernel="$GUESTS/pci.elf" vm
+krun -- -c 1 -m 64M -s 3,hostbridge -s 0:3:0,virtio-rnd -o boot.kernel="$GUESTS/pcibus.elf" vm
 expect_status occupied/status 64
 expect_err occupied/message 'occupied'
 
 [ -c /dev/kvm ] || { skip vm "no /dev/kvm"; exit 0; }
-[ -f "$GUESTS/pci.elf" ] || { fail build "no $GUESTS/pci.elf (make guests)"; exit 1; }
+[ -f "$GUESTS/pcibus.elf" ] || { fail build "no $GUESTS/pcibus.elf (make guests)"; exit 1; }
 
 pcirun() { # NAME CMDLINE khyve-args...
 	local name=$1 cmd=$2
 	shift 2
 	krun --timeout 120 -- -c 1 -m 64M -l com1,stdio -l pc-testdev "$@" \
-	    -o boot.kernel="$GUESTS/pci.elf" -o boot.cmdline="$cmd" "pci-$name"
+	    -o boot.kernel="$GUESTS/pcibus.elf" -o boot.cmdline="$cmd" "pci-$name"
 }
 
-# bdfs_match NAME "00:00.0 00:03.0 ...": the functions pci.elf listed are
+# bdfs_match NAME "00:00.0 00:03.0 ...": the functions pcibus.elf listed are
 # exactly these.
 bdfs_match() {
 	local got want
@@ -48,7 +48,7 @@ bdfs_match() {
 	if [ "$got" = "$want" ]; then pass "$1"; else fail "$1" "functions '$got', expected '$want'"; fi
 }
 
-# line BDF: pci.elf's line for that function.
+# line BDF: pcibus.elf's line for that function.
 line() { printf '%s\n' "$OUT" | grep -E "^pci $1 "; }
 expect_line() { # NAME BDF REGEX
 	if line "$2" | grep -Eq -- "$3"; then pass "$1"; else fail "$1" "pci $2 line lacks /$3/"; fi
@@ -71,7 +71,7 @@ expect_line hostbridge/ids 00:00.0 '^pci 00:00\.0 1275:1275 .* class 060000 hdr 
 expect_out hostbridge/ok '^pci ok$'
 
 krun -- -c 1 -m 64M -l com1,stdio -s 0,hostbridge -s 4,no-such-device \
-    -o boot.kernel="$GUESTS/pci.elf" pci-unknown
+    -o boot.kernel="$GUESTS/pcibus.elf" pci-unknown
 expect_status unknown-emulation/status 64
 expect_err unknown-emulation/message 'no-such-device'
 

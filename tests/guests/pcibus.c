@@ -1,5 +1,5 @@
 /*
- * pci.elf - enumerate PCI bus 0 and check what the VMM presents.
+ * pcibus.elf - enumerate PCI bus 0 and check what the VMM presents.
  *
  * Prints one line per function (see pci_print(): BDF, IDs, class, header
  * type, interrupt pin, BARs as type:address/size, capabilities as
