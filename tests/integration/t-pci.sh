@@ -36,7 +36,7 @@ pcirun() { # NAME CMDLINE khyve-args...
 	local name=$1 cmd=$2
 	shift 2
 	krun --timeout 120 -- -c 1 -m 64M -l com1,stdio -l pc-testdev "$@" \
-	    -o boot.kernel="$GUESTS/pcibus.elf" -o boot.cmdline="$cmd" "pci-$name"
+	    -o boot.kernel="$GUESTS/pcibus.elf" -o boot.cmdline="pcibus $cmd" "pci-$name"
 }
 
 # bdfs_match NAME "00:00.0 00:03.0 ...": the functions pcibus.elf listed are
@@ -69,6 +69,16 @@ expect_status hostbridge/status 33
 bdfs_match hostbridge/functions "00:00.0"
 expect_line hostbridge/ids 00:00.0 '^pci 00:00\.0 1275:1275 .* class 060000 hdr 00 '
 expect_out hostbridge/ok '^pci ok$'
+
+# Bridges only: bhyve's two host bridges and the LPC bridge (PIIX3 IDs,
+# class 06/01) at slot 31, slot 2 multi-function (functions 0 and 3).
+pcirun bridges "" -s 0,hostbridge -s 2:0,amd_hostbridge -s 2:3,hostbridge -s 31,lpc
+expect_status bridges/status 33
+bdfs_match bridges/functions "00:00.0 00:02.0 00:02.3 00:1f.0"
+expect_line bridges/amd 00:02.0 '^pci 00:02\.0 1022:7432 .* class 060000 hdr 80 '
+expect_line bridges/function3 00:02.3 '^pci 00:02\.3 1275:1275 '
+expect_line bridges/lpc 00:1f.0 '^pci 00:1f\.0 8086:7000 .* class 0601'
+expect_out bridges/ok '^pci ok$'
 
 krun -- -c 1 -m 64M -l com1,stdio -s 0,hostbridge -s 4,no-such-device \
     -o boot.kernel="$GUESTS/pcibus.elf" pci-unknown

@@ -30,7 +30,7 @@ done
 
 # Without mac= the MAC is still a unicast, non-zero address (bhyve derives
 # it from the slot and VM name); the guest checks that.
-vnet default-mac "" -s 6,virtio-net,slirp
+vnet default-mac "wait=20000" -s 6,virtio-net,slirp
 expect_status default-mac/status 33
 expect_out default-mac/mac '^vnet: mac ([0-9a-f]{2}:){5}[0-9a-f]{2} \(F_MAC 1\)'
 
