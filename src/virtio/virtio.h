@@ -141,6 +141,20 @@ struct virtio_dev {
 	struct mevent_loop *loop;
 	pthread_t iothread;
 	bool iothread_started;
+
+	/*
+	 * Transport internals (virtio_pci*.c); devices leave them alone.
+	 * kick_where[q]: which doorbells of queue q have an ioeventfd bound
+	 * (bit 0 legacy port, bit 1 modern MMIO).  legacy_addr/modern_addr:
+	 * where BAR 0 / BAR 4 are mapped, valid while *_mapped.  Vendor
+	 * capabilities occupy [cap_lo, cap_hi) of configuration space;
+	 * pcicfg_cap is the PCI_CFG access capability (0 if none).
+	 */
+	uint8_t kick_where[VIRTIO_MAX_QUEUES];
+	uint64_t legacy_addr, modern_addr;
+	bool legacy_mapped, modern_mapped;
+	int cap_lo, cap_hi, pcicfg_cap;
+	bool ioeventfd_warned;
 };
 
 /*
