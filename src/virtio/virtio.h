@@ -166,7 +166,12 @@ struct virtio_dev {
  */
 int virtio_dev_init(struct virtio_dev *vd, const struct virtio_ops *ops,
     void *sc, struct pci_devinst *pi, struct config_node *cfg);
-/* Stop the I/O thread and release everything init made. */
+/*
+ * Stop the I/O thread and release everything init made.  A back end
+ * deletes the events it added to the device's loop first (mevent_delete),
+ * then calls this (which joins the thread, so none of its callbacks is
+ * still running), then frees its own state.
+ */
 void virtio_dev_fini(struct virtio_dev *vd);
 
 /* The device's event loop (runs on its I/O thread). */
