@@ -73,7 +73,8 @@ struct pci_devinst;
 #define VIRTIO_F_ACCESS_PLATFORM 33
 
 #define VIRTIO_MSI_NO_VECTOR 0xffff
-#define VIRTIO_MAX_QUEUES 16
+/* virtio-console: 16 ports * 2 + 2 control queues (bhyve's VTCON_MAXQ). */
+#define VIRTIO_MAX_QUEUES 34
 
 enum virtio_transport {
 	VIRTIO_TRANSITIONAL = 0,
