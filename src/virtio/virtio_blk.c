@@ -298,7 +298,7 @@ static void vtblk_cfgwrite(void *arg, uint32_t offset, int size,
 	    sc->name, offset, size, val);
 }
 
-static const struct virtio_ops vtblk_ops = {
+static const struct virtio_ops vtblk_ops_template = {
 	.name = "virtio-blk",
 	.device_type = VIRTIO_ID_BLOCK,
 	.pci_class = 0x01u << 16, /* mass storage, SCSI subclass, as QEMU */
@@ -349,7 +349,7 @@ static void vtblk_setup(struct vtblk_softc *sc)
 	sc->lim.max_write_zeroes_sectors = VTBLK_MAX_DWZ_SECTORS;
 	sc->lim.max_write_zeroes_seg = 1;
 
-	sc->ops = vtblk_ops;
+	sc->ops = vtblk_ops_template;
 	if (ro)
 		sc->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
 	if (sc->lim.discard)
@@ -412,37 +412,84 @@ static int vtblk_legacy_config(struct config_node *dev, const char *conf)
 	return blockif_legacy_config(dev, conf, "-s virtio-blk", vtblk_keys);
 }
 
-static int vtblk_init(struct pci_devinst *pi, struct config_node *cfg)
+int vtblk_create(struct config_node *cfg, const char *name, const char *ident,
+    struct vtblk_softc **out)
 {
 	struct vtblk_softc *sc;
 	struct blockif_opts o;
-	char ident[16];
 	int rc;
 
+	*out = NULL;
 	sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return -ENOMEM;
-	snprintf(sc->name, sizeof(sc->name), "virtio-blk %u:%u:%u",
-	    pi->pi_bus, pi->pi_slot, pi->pi_func);
+	snprintf(sc->name, sizeof(sc->name), "%s", name);
 	rc = blockif_config(cfg, sc->name, &o);
-	if (rc != 0)
-		goto fail;
-	vtblk_serial(sc, cfg, o.path);
-	snprintf(ident, sizeof(ident), "%u:%u", pi->pi_slot, pi->pi_func);
-	rc = blockif_open(&o, sc->name, ident, VTBLK_NIOS, &sc->bc);
-	if (rc != 0)
-		goto fail;
+	if (rc == 0)
+		vtblk_serial(sc, cfg, o.path);
+	if (rc == 0)
+		rc = blockif_open(&o, sc->name, ident, VTBLK_NIOS, &sc->bc);
+	if (rc != 0) {
+		free(sc);
+		return rc;
+	}
 	vtblk_setup(sc);
-	rc = virtio_dev_init(&sc->vd, &sc->ops, sc, pi, cfg);
+	*out = sc;
+	return 0;
+}
+
+void vtblk_destroy(struct vtblk_softc *sc)
+{
+	if (sc == NULL)
+		return;
+	/* Stop taking chains; the back end finishes what it accepted. */
+	virtio_lock(&sc->vd);
+	sc->closing = true;
+	virtio_unlock(&sc->vd);
+	blockif_close(sc->bc);
+	free(sc);
+}
+
+struct virtio_dev *vtblk_vdev(struct vtblk_softc *sc)
+{
+	return &sc->vd;
+}
+
+const struct virtio_ops *vtblk_ops(const struct vtblk_softc *sc)
+{
+	return &sc->ops;
+}
+
+struct blockif_ctxt *vtblk_backend(struct vtblk_softc *sc)
+{
+	return sc->bc;
+}
+
+const uint8_t *vtblk_config_space(const struct vtblk_softc *sc)
+{
+	return sc->cfg;
+}
+
+static int vtblk_init(struct pci_devinst *pi, struct config_node *cfg)
+{
+	struct vtblk_softc *sc;
+	char name[32], ident[16];
+	int rc;
+
+	snprintf(name, sizeof(name), "virtio-blk %u:%u:%u", pi->pi_bus,
+	    pi->pi_slot, pi->pi_func);
+	snprintf(ident, sizeof(ident), "%u:%u", pi->pi_slot, pi->pi_func);
+	rc = vtblk_create(cfg, name, ident, &sc);
 	if (rc != 0)
-		goto fail_bc;
+		return rc;
+	rc = virtio_dev_init(&sc->vd, &sc->ops, sc, pi, cfg);
+	if (rc != 0) {
+		blockif_close(sc->bc);
+		free(sc);
+		return rc;
+	}
 	pi->pi_arg = &sc->vd;
 	return 0;
-fail_bc:
-	blockif_close(sc->bc);
-fail:
-	free(sc);
-	return rc;
 }
 
 static void vtblk_fini(struct pci_devinst *pi)
@@ -453,11 +500,16 @@ static void vtblk_fini(struct pci_devinst *pi)
 	if (vd == NULL)
 		return;
 	sc = vd->sc;
-	/* Stop taking chains, let the back end finish, then the transport. */
+	/*
+	 * Back end first: its completions take the transport lock, which
+	 * must still exist; vtblk_destroy keeps the I/O thread from
+	 * submitting meanwhile.  Then the transport, then the memory.
+	 */
 	virtio_lock(vd);
 	sc->closing = true;
 	virtio_unlock(vd);
 	blockif_close(sc->bc);
+	sc->bc = NULL;
 	virtio_dev_fini(vd);
 	pi->pi_arg = NULL;
 	free(sc);

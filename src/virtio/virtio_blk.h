@@ -127,4 +127,27 @@ void vtblk_req_parse(const struct vq_seg *segs, int nsegs,
 /* Build the default GET_ID serial from a path as bhyve does. */
 void vtblk_default_ident(const char *path, char ident[VIRTIO_BLK_ID_BYTES]);
 
+/*
+ * The device without its PCI function (pe_init wraps these; unit tests
+ * drive the queue through them with a fake transport).  vtblk_create
+ * reads the options below `cfg`, opens the back end and fills in the
+ * features and configuration; the caller then hands vtblk_vdev(sc) and
+ * vtblk_ops(sc) to the transport.  `name` starts messages, `ident` names
+ * threads.  0 or a negative errno after one line (-EINVAL: bad option).
+ * vtblk_destroy stops taking chains, lets the back end finish (their
+ * completions still run) and frees everything but the transport.
+ */
+struct vtblk_softc;
+struct virtio_dev;
+struct virtio_ops;
+struct config_node;
+int vtblk_create(struct config_node *cfg, const char *name, const char *ident,
+    struct vtblk_softc **out);
+void vtblk_destroy(struct vtblk_softc *sc);
+struct virtio_dev *vtblk_vdev(struct vtblk_softc *sc);
+const struct virtio_ops *vtblk_ops(const struct vtblk_softc *sc);
+struct blockif_ctxt *vtblk_backend(struct vtblk_softc *sc);
+/* The configuration space as the guest reads it (VTBLK_CFG_SIZE bytes). */
+const uint8_t *vtblk_config_space(const struct vtblk_softc *sc);
+
 #endif

@@ -715,8 +715,10 @@ static void gated_cb(struct blockif_req *r, int err)
 	x->err = err;
 	g->running++;
 	g->peak = MAX(g->peak, g->running);
+	if (g->running >= g->want)
+		g->released = 1; /* the goal was met: let everyone go */
 	pthread_cond_broadcast(&g->c);
-	while (!g->released && g->running < g->want &&
+	while (!g->released &&
 	    pthread_cond_timedwait(&g->c, &g->m, &ts) == 0)
 		;
 	g->running--;

@@ -651,3 +651,396 @@ TEST(vtblk_default_serial)
 	vtblk_default_ident("/dev/zvol/tank/vm0", id);
 	CHECK(strncmp(id, "BHYVE-", 6) == 0 && strlen(id) == 20);
 }
+
+/* ---- the device over a real ring and a real image --------------------- */
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "virtio/virtio.h"
+#include "virtio_fixture.h"
+
+#define QSZ 128
+#define IMG (1024 * 1024)
+
+struct dfx {
+	struct vfx t;
+	struct vtblk_softc *sc;
+	struct virtio_dev *vd;
+	struct vqueue *vq;
+	char path[64];
+	uint16_t seen; /* used entries checked so far */
+};
+
+static uint8_t ipat(uint64_t off)
+{
+	return (uint8_t)(off * 7 + (off >> 9) + 3);
+}
+
+/*
+ * A 1 MiB image, the device on it, and the transport's part done by hand:
+ * lock, negotiated features, DRIVER_OK, queue 0 on the fixture's ring.
+ */
+static int dfx_init(struct dfx *d, const char *opts_ser, bool flush)
+{
+	static uint8_t buf[IMG];
+	struct config_node *dev;
+	int fd, rc;
+
+	memset(d, 0, sizeof(*d));
+	if (vfx_init(&d->t, QSZ, true, true) != 0)
+		return -1;
+	snprintf(d->path, sizeof(d->path), "/tmp/khyve-vblk-XXXXXX");
+	fd = mkstemp(d->path);
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = ipat(i);
+	rc = pwrite(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) ? 0 : -1;
+	close(fd);
+	if (rc != 0)
+		return -1;
+	config_init();
+	dev = config_create(NULL, "pci.0.4.0");
+	config_set(dev, "path", d->path);
+	if (opts_ser != NULL)
+		config_set(dev, "ser", opts_ser);
+	if (vtblk_create(dev, "virtio-blk test", "t", &d->sc) != 0)
+		return -1;
+	d->vd = vtblk_vdev(d->sc);
+	d->vd->ops = vtblk_ops(d->sc);
+	d->vd->sc = d->sc;
+	pthread_mutex_init(&d->vd->lock, NULL);
+	d->vd->negotiated = d->vd->ops->features;
+	if (!flush)
+		d->vd->negotiated &= ~(1ULL << VIRTIO_BLK_F_FLUSH);
+	d->vd->status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	    VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+	d->vd->vq[0] = d->t.vq;
+	d->vq = &d->vd->vq[0];
+	return 0;
+}
+
+static void dfx_fini(struct dfx *d)
+{
+	vtblk_destroy(d->sc);
+	d->sc = NULL;
+	config_fini();
+	unlink(d->path);
+	vfx_fini(&d->t);
+}
+
+static void kick(struct dfx *d)
+{
+	virtio_lock(d->vd);
+	d->vd->ops->notify(d->vd->sc, d->vq);
+	virtio_unlock(d->vd);
+}
+
+/* Wait until the used index reaches `n` (10 s at most). */
+static uint16_t wait_used(struct dfx *d, uint16_t n)
+{
+	for (int i = 0; i < 10000 && (uint16_t)(vfx_used_idx(&d->t) - n) >
+	     0x8000; i++)
+		usleep(1000);
+	return vfx_used_idx(&d->t);
+}
+
+/*
+ * A three-part request on descriptors base..base+2: header, optional
+ * data (`dlen` bytes at `data`, device-writable if `din`), status (0xee
+ * until the device writes it).  Returns the status byte's gpa.
+ */
+static uint64_t req3(struct dfx *d, uint16_t base, uint32_t type,
+    uint64_t sector, uint64_t data, uint32_t dlen, bool din)
+{
+	uint64_t h = vfx_buf(&d->t, 16, 0), st = vfx_buf(&d->t, 1, 0xee);
+	uint16_t i = base;
+
+	fx_w32(vfx_host(&d->t, h, 4), type);
+	fx_w64(vfx_host(&d->t, h + 8, 8), sector);
+	vfx_desc(&d->t, i, h, 16, VRING_DESC_F_NEXT, (uint16_t)(i + 1));
+	if (dlen != 0) {
+		i++;
+		vfx_desc(&d->t, i, data, dlen, VRING_DESC_F_NEXT |
+		    (din ? VRING_DESC_F_WRITE : 0), (uint16_t)(i + 1));
+	}
+	i++;
+	vfx_desc(&d->t, i, st, 1, VRING_DESC_F_WRITE, 0);
+	vfx_push(&d->t, base);
+	return st;
+}
+
+/* The next used entry is `head` with `len`, and its status is `status`. */
+static void expect_used(struct dfx *d, uint16_t head, uint32_t len,
+    uint64_t st, uint8_t status, int *failed)
+{
+	uint16_t slot = d->seen++;
+
+	CHECK_EQ(vfx_used_id(&d->t, slot), head);
+	CHECK_EQ(vfx_used_len(&d->t, slot), len);
+	CHECK_EQ(FX_G8(&d->t.fx, st), status);
+}
+
+TEST(vtblk_device_requests)
+{
+	struct dfx d;
+	uint64_t data, rd, st, id;
+	uint8_t *p;
+	const uint8_t *cfg;
+
+	if (dfx_init(&d, "KHYVE-SERIAL-0123456", true) != 0) {
+		CHECK(0);
+		return;
+	}
+	/* Configuration space: capacity, seg_max, blk_size, discard. */
+	cfg = vtblk_config_space(d.sc);
+	CHECK_EQ(cfg[0] | cfg[1] << 8 | cfg[2] << 16, IMG / 512);
+	CHECK_EQ(cfg[VTBLK_CFG_SEG_MAX], QSZ - 2);
+	CHECK_EQ(cfg[VTBLK_CFG_BLK_SIZE] | cfg[VTBLK_CFG_BLK_SIZE + 1] << 8,
+	    512);
+	CHECK_EQ(cfg[VTBLK_CFG_MAX_DISCARD_SEG], 1);
+	CHECK_EQ(cfg[VTBLK_CFG_WZ_MAY_UNMAP], 1);
+	CHECK((d.vd->ops->features >> VIRTIO_BLK_F_DISCARD) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_BLK_F_WRITE_ZEROES) & 1);
+	CHECK(!((d.vd->ops->features >> VIRTIO_BLK_F_RO) & 1));
+	CHECK((d.vd->ops->features >> VIRTIO_RING_F_EVENT_IDX) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_RING_F_INDIRECT_DESC) & 1);
+
+	/* Write 1 KiB at sector 4. */
+	data = vfx_buf(&d.t, 1024, 0);
+	p = vfx_host(&d.t, data, 1024);
+	for (int i = 0; i < 1024; i++)
+		p[i] = (uint8_t)(i ^ 0xa5);
+	st = req3(&d, 0, VIRTIO_BLK_T_OUT, 4, data, 1024, false);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 1), 1);
+	expect_used(&d, 0, 1, st, VIRTIO_BLK_S_OK, failed);
+	CHECK_EQ(vfx_used_flags(&d.t) & VRING_USED_F_NO_NOTIFY, 0);
+	/* Read it back. */
+	rd = vfx_buf(&d.t, 1024, 0x11);
+	st = req3(&d, 3, VIRTIO_BLK_T_IN, 4, rd, 1024, true);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 2), 2);
+	expect_used(&d, 3, 1025, st, VIRTIO_BLK_S_OK, failed);
+	CHECK(memcmp(vfx_host(&d.t, rd, 1024), p, 1024) == 0);
+	/* GET_ID and an unknown type are answered in the kick itself. */
+	id = vfx_buf(&d.t, 20, 0);
+	st = req3(&d, 6, VIRTIO_BLK_T_GET_ID, 0, id, 20, true);
+	kick(&d);
+	CHECK_EQ(vfx_used_idx(&d.t), 3);
+	expect_used(&d, 6, 21, st, VIRTIO_BLK_S_OK, failed);
+	CHECK(memcmp(vfx_host(&d.t, id, 20), "KHYVE-SERIAL-0123456", 20) == 0);
+	st = req3(&d, 9, 77, 0, 0, 0, false);
+	kick(&d);
+	CHECK_EQ(vfx_used_idx(&d.t), 4);
+	expect_used(&d, 9, 1, st, VIRTIO_BLK_S_UNSUPP, failed);
+	/* Flush. */
+	st = req3(&d, 12, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 5), 5);
+	expect_used(&d, 12, 1, st, VIRTIO_BLK_S_OK, failed);
+	/* Beyond the end: IOERR, at once. */
+	rd = vfx_buf(&d.t, 1024, 0x11);
+	st = req3(&d, 15, VIRTIO_BLK_T_IN, IMG / 512 - 1, rd, 1024, true);
+	kick(&d);
+	CHECK_EQ(vfx_used_idx(&d.t), 6);
+	expect_used(&d, 15, 1, st, VIRTIO_BLK_S_IOERR, failed);
+	CHECK_EQ(FX_G8(&d.t.fx, rd), 0x11); /* nothing read into it */
+	/* Write zeroes over 2 sectors, discard 8 (one segment each). */
+	data = vfx_buf(&d.t, 16, 0);
+	fx_w64(vfx_host(&d.t, data, 8), 4);
+	fx_w32(vfx_host(&d.t, data + 8, 4), 2);
+	st = req3(&d, 18, VIRTIO_BLK_T_WRITE_ZEROES, 0, data, 16, false);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 7), 7);
+	expect_used(&d, 18, 1, st, VIRTIO_BLK_S_OK, failed);
+	rd = vfx_buf(&d.t, 1536, 0x11);
+	st = req3(&d, 21, VIRTIO_BLK_T_IN, 4, rd, 1536, true);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 8), 8);
+	expect_used(&d, 21, 1537, st, VIRTIO_BLK_S_OK, failed);
+	p = vfx_host(&d.t, rd, 1536);
+	CHECK(p[0] == 0 && p[1023] == 0 && p[1024] == ipat(6 * 512));
+	dfx_fini(&d);
+}
+
+/* Eight reads in one kick: all in flight together, all answered. */
+TEST(vtblk_device_many_in_flight)
+{
+	struct dfx d;
+	uint64_t st[8], buf[8];
+	int ok = 0;
+
+	if (dfx_init(&d, NULL, true) != 0) {
+		CHECK(0);
+		return;
+	}
+	for (int i = 0; i < 8; i++) {
+		buf[i] = vfx_buf(&d.t, 4096, 0);
+		st[i] = req3(&d, (uint16_t)(3 * i), VIRTIO_BLK_T_IN,
+		    (uint64_t)i * 64, buf[i], 4096, true);
+	}
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 8), 8);
+	for (int i = 0; i < 8; i++) {
+		ok += FX_G8(&d.t.fx, st[i]) == VIRTIO_BLK_S_OK;
+		CHECK_EQ(FX_G8(&d.t.fx, buf[i]), ipat((uint64_t)i * 64 * 512));
+		CHECK_EQ(FX_G8(&d.t.fx, buf[i] + 4095),
+		    ipat((uint64_t)i * 64 * 512 + 4095));
+	}
+	CHECK_EQ(ok, 8);
+	/* The default serial is bhyve's, from the path. */
+	{
+		char want[VIRTIO_BLK_ID_BYTES];
+		uint64_t id = vfx_buf(&d.t, 20, 0), s;
+
+		vtblk_default_ident(d.path, want);
+		s = req3(&d, 30, VIRTIO_BLK_T_GET_ID, 0, id, 20, true);
+		kick(&d);
+		CHECK_EQ(FX_G8(&d.t.fx, s), VIRTIO_BLK_S_OK);
+		CHECK(memcmp(vfx_host(&d.t, id, 20), want, 20) == 0);
+	}
+	dfx_fini(&d);
+}
+
+/* A failing back end reaches the guest as IOERR, never OK. */
+TEST(vtblk_device_io_error)
+{
+	struct dfx d;
+	uint64_t data, st;
+	int full, saved, fd, e;
+
+	if (dfx_init(&d, NULL, true) != 0) {
+		CHECK(0);
+		return;
+	}
+	fd = blockif_fd(vtblk_backend(d.sc));
+	saved = dup(fd);
+	full = open("/dev/full", O_RDWR);
+	dup2(full, fd);
+	close(full);
+	data = vfx_buf(&d.t, 512, 0x5a);
+	st = req3(&d, 0, VIRTIO_BLK_T_OUT, 0, data, 512, false);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 1), 1);
+	expect_used(&d, 0, 1, st, VIRTIO_BLK_S_IOERR, failed);
+	/* The flush fails, and from then on so does every write. */
+	e = dup(2);
+	close(2);
+	open("/dev/null", O_WRONLY);
+	st = req3(&d, 3, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 2), 2);
+	dup2(e, 2);
+	close(e);
+	expect_used(&d, 3, 1, st, VIRTIO_BLK_S_IOERR, failed);
+	dup2(saved, fd);
+	close(saved);
+	st = req3(&d, 6, VIRTIO_BLK_T_OUT, 0, data, 512, false);
+	kick(&d);
+	CHECK_EQ(wait_used(&d, 3), 3);
+	expect_used(&d, 6, 1, st, VIRTIO_BLK_S_IOERR, failed);
+	dfx_fini(&d);
+}
+
+/*
+ * A reset while requests are in flight: their completions are dropped
+ * (the ring is not the old one any more), the request slots they held
+ * come back, and a queue that ran out of slots meanwhile resumes.
+ */
+TEST(vtblk_device_reset_in_flight)
+{
+	struct dfx d;
+	uint64_t st;
+	int n = 2 * QSZ + 1;
+
+	if (dfx_init(&d, NULL, true) != 0) {
+		CHECK(0);
+		return;
+	}
+	/* One flush chain, published over and over (guest rule-breaking
+	 * the device must survive). */
+	st = req3(&d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+	virtio_lock(d.vd); /* completions wait: nothing finishes yet */
+	for (int i = 1; i < QSZ; i++)
+		vfx_push(&d.t, 0);
+	d.vd->ops->notify(d.vd->sc, d.vq);
+	d.vd->generation++; /* "reset": those QSZ are now stale */
+	for (int i = 0; i < QSZ; i++)
+		vfx_push(&d.t, 0);
+	d.vd->ops->notify(d.vd->sc, d.vq);
+	/* Every slot is taken: the last chain must wait. */
+	vfx_push(&d.t, 0);
+	d.vd->ops->notify(d.vd->sc, d.vq);
+	CHECK_EQ(vfx_used_idx(&d.t), 0);
+	CHECK_EQ(d.vq->last_avail, 2 * QSZ);
+	virtio_unlock(d.vd);
+	/* The stale ones are dropped, the rest and the waiting one done. */
+	CHECK_EQ(wait_used(&d, (uint16_t)(QSZ + 1)), QSZ + 1);
+	usleep(20000);
+	CHECK_EQ(vfx_used_idx(&d.t), QSZ + 1);
+	CHECK_EQ(d.vq->last_avail, n);
+	CHECK_EQ(FX_G8(&d.t.fx, st), VIRTIO_BLK_S_OK);
+	dfx_fini(&d);
+	(void)n;
+}
+
+/* ro: RO offered, no discard or write zeroes, writes IOERR. */
+TEST(vtblk_device_read_only)
+{
+	struct config_node *dev;
+	struct vtblk_softc *sc;
+	char path[] = "/tmp/khyve-vblk-ro-XXXXXX";
+	int fd = mkstemp(path);
+	uint64_t f;
+
+	CHECK(fd >= 0 && ftruncate(fd, 65536) == 0);
+	close(fd);
+	config_init();
+	dev = config_create(NULL, "pci.0.5.0");
+	config_set(dev, "path", path);
+	config_set(dev, "ro", "true");
+	CHECK_EQ(vtblk_create(dev, "virtio-blk ro", "t", &sc), 0);
+	if (sc != NULL) {
+		f = vtblk_ops(sc)->features;
+		CHECK((f >> VIRTIO_BLK_F_RO) & 1);
+		CHECK(!((f >> VIRTIO_BLK_F_DISCARD) & 1));
+		CHECK(!((f >> VIRTIO_BLK_F_WRITE_ZEROES) & 1));
+		CHECK((f >> VIRTIO_BLK_F_FLUSH) & 1);
+		pthread_mutex_init(&vtblk_vdev(sc)->lock, NULL);
+		vtblk_destroy(sc);
+	}
+	/* nodelete: write zeroes stays, discard and may_unmap go. */
+	config_set(dev, "ro", "false");
+	config_set(dev, "nodelete", "true");
+	CHECK_EQ(vtblk_create(dev, "virtio-blk nd", "t", &sc), 0);
+	if (sc != NULL) {
+		f = vtblk_ops(sc)->features;
+		CHECK(!((f >> VIRTIO_BLK_F_RO) & 1));
+		CHECK(!((f >> VIRTIO_BLK_F_DISCARD) & 1));
+		CHECK((f >> VIRTIO_BLK_F_WRITE_ZEROES) & 1);
+		CHECK_EQ(vtblk_config_space(sc)[VTBLK_CFG_WZ_MAY_UNMAP], 0);
+		pthread_mutex_init(&vtblk_vdev(sc)->lock, NULL);
+		vtblk_destroy(sc);
+	}
+	/* Bad options and a missing file. */
+	fd = dup(2);
+	close(2);
+	open("/dev/null", O_WRONLY);
+	config_set(dev, "sectorsize", "4096/1024");
+	CHECK_EQ(vtblk_create(dev, "virtio-blk bad", "t", &sc), -EINVAL);
+	config_unset(dev, "sectorsize");
+	config_set(dev, "path", "/nonexistent/disk.img");
+	CHECK_EQ(vtblk_create(dev, "virtio-blk missing", "t", &sc), -ENOENT);
+	config_unset(dev, "path");
+	CHECK_EQ(vtblk_create(dev, "virtio-blk nopath", "t", &sc), -EINVAL);
+	dup2(fd, 2);
+	close(fd);
+	config_fini();
+	unlink(path);
+}
