@@ -213,11 +213,18 @@ int blockif_legacy_config(struct config_node *dev, const char *conf,
 				goto out;
 			}
 		} else if (!in_list(key, extra_keys, 0)) {
+			char more[128] = "";
+
+			for (int i = 0; extra_keys != NULL &&
+			     extra_keys[i] != NULL; i++) {
+				size_t used = strlen(more);
+
+				snprintf(more + used, sizeof(more) - used, ", %s",
+				    extra_keys[i]);
+			}
 			khyve_warnx("%s: unknown option \"%s\" (known: ro, "
 			    "nocache, direct, sync, sectorsize=L[/P], "
-			    "nodelete%s)", what, key,
-			    extra_keys != NULL && extra_keys[0] != NULL ?
-			    ", and the device's own" : "");
+			    "nodelete%s)", what, key, more);
 			goto out;
 		}
 		if (config_set(dev, key, val) != 0) {
