@@ -60,6 +60,8 @@ struct blockif_ctxt {
 	pthread_cond_t cond;
 	struct blockif_req *head, *tail; /* accepted, not yet taken */
 	int outstanding; /* accepted and not yet past their callback */
+	int busy;        /* taken by a worker, I/O not finished */
+	pthread_cond_t idle; /* busy dropped to 0 */
 	int limit;       /* qsize + nthreads */
 	int qsize;
 	bool closing;
@@ -415,6 +417,7 @@ int blockif_open(const struct blockif_opts *o, const char *what,
 	bc->limit = qsize + bc->nthreads;
 	pthread_mutex_init(&bc->mtx, NULL);
 	pthread_cond_init(&bc->cond, NULL);
+	pthread_cond_init(&bc->idle, NULL);
 	pthread_mutex_init(&bc->sync_mtx, NULL);
 	atomic_init(&bc->failed, false);
 
@@ -462,6 +465,7 @@ fail:
 		close(bc->fd);
 	pthread_mutex_destroy(&bc->mtx);
 	pthread_cond_destroy(&bc->cond);
+	pthread_cond_destroy(&bc->idle);
 	pthread_mutex_destroy(&bc->sync_mtx);
 	free(bc);
 	return rc;
@@ -484,6 +488,7 @@ void blockif_close(struct blockif_ctxt *bc)
 	close(bc->fd);
 	pthread_mutex_destroy(&bc->mtx);
 	pthread_cond_destroy(&bc->cond);
+	pthread_cond_destroy(&bc->idle);
 	pthread_mutex_destroy(&bc->sync_mtx);
 	free(bc);
 }
@@ -760,9 +765,17 @@ static void *worker_main(void *arg)
 		bc->head = req->next;
 		if (bc->head == NULL)
 			bc->tail = NULL;
+		bc->busy++;
 		pthread_mutex_unlock(&bc->mtx);
 
 		err = process(w, req);
+
+		/* The buffers are done with: tell blockif_quiesce. */
+		pthread_mutex_lock(&bc->mtx);
+		if (--bc->busy == 0)
+			pthread_cond_broadcast(&bc->idle);
+		pthread_mutex_unlock(&bc->mtx);
+
 		req->callback(req, err); /* may submit: no lock held */
 
 		pthread_mutex_lock(&bc->mtx);
@@ -770,6 +783,30 @@ static void *worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&bc->mtx);
 	return NULL;
+}
+
+void blockif_quiesce(struct blockif_ctxt *bc,
+    void (*cancelled)(struct blockif_req *req, void *arg), void *arg)
+{
+	struct blockif_req *list, *req;
+
+	pthread_mutex_lock(&bc->mtx);
+	list = bc->head;
+	bc->head = bc->tail = NULL;
+	for (req = list; req != NULL; req = req->next)
+		bc->outstanding--;
+	/*
+	 * Only the I/O is waited for, not the callbacks: those may need the
+	 * caller's lock.  Nothing new is queued meanwhile (the caller does
+	 * not submit), so no worker needs to run a callback to get here.
+	 */
+	while (bc->busy > 0)
+		pthread_cond_wait(&bc->idle, &bc->mtx);
+	pthread_mutex_unlock(&bc->mtx);
+	while ((req = list) != NULL) {
+		list = req->next;
+		cancelled(req, arg);
+	}
 }
 
 /* ---- submission ------------------------------------------------------- */

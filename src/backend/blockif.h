@@ -133,6 +133,18 @@ int blockif_open(const struct blockif_opts *o, const char *what,
 void blockif_close(struct blockif_ctxt *bc);
 
 /*
+ * For a device reset: take every accepted request that no worker has
+ * started off the queue, hand each to `cancelled` (on this thread; its
+ * callback will never run), and wait until the started ones have finished
+ * their I/O.  Their callbacks may still be pending (they may be waiting
+ * for a lock the caller holds; nothing here waits for them).  When this
+ * returns, blockif no longer touches any buffer of a request submitted
+ * before the call.  The caller must not submit concurrently.
+ */
+void blockif_quiesce(struct blockif_ctxt *bc,
+    void (*cancelled)(struct blockif_req *req, void *arg), void *arg);
+
+/*
  * Submit a request.  0 (the callback will run), or without any I/O:
  * -EINVAL (bad range or iovcnt), -EROFS (modifying a read-only disk),
  * -EOPNOTSUPP (discard with nodelete or on a store that cannot), -EAGAIN

@@ -14,13 +14,15 @@
  * status byte, return the chain and let the transport interrupt.
  *
  * Request slots.  Each request in flight owns a struct vtblk_io from a
- * pool twice the queue size, guarded by the transport lock.  A reset does
- * not wait for the back end (the transport calls ops->reset with its lock
- * held, and completions need that lock), so requests of the old
- * generation keep their slots until their I/O ends, and are then dropped
- * without touching the rings.  If the pool runs dry (a guest resetting
- * while I/O is slow), the queue is left alone until a completion frees a
- * slot and resumes it; nothing is lost and nothing waits.
+ * pool twice the queue size, guarded by the transport lock.  A reset
+ * cancels the requests the back end has not started and waits for the
+ * I/O of the started ones (blockif_quiesce), so no old read lands in
+ * guest RAM afterwards; it cannot wait for their completions (the
+ * transport calls ops->reset with its lock held, and completions need
+ * that lock), so those keep their slots a little longer and are dropped
+ * without touching the rings.  If the pool runs dry meanwhile, the queue
+ * is left alone until a completion frees a slot and resumes it; nothing
+ * is lost and nothing waits.
  *
  * Errors: a failed I/O reaches the guest as VIRTIO_BLK_S_IOERR (UNSUPP
  * when the back end cannot do the operation), never as OK.
@@ -259,14 +261,29 @@ static void vtblk_notify(void *arg, struct vqueue *vq)
 	vtblk_drain(sc, vq);
 }
 
+/* A request blockif_quiesce took back before it started. */
+static void vtblk_cancelled(struct blockif_req *br, void *arg)
+{
+	struct vtblk_io *io = br->param;
+	struct vtblk_softc *sc = arg;
+
+	io->next_free = sc->free_ios;
+	sc->free_ios = io;
+}
+
 static void vtblk_reset(void *arg)
 {
 	struct vtblk_softc *sc = arg;
 
 	/*
-	 * In-flight requests finish on their own and are dropped by the
-	 * generation check; only the resume flag belongs to the old queue.
+	 * After a reset the driver may reuse every buffer it had queued, so
+	 * no old read may land in guest RAM once we return: requests not
+	 * started are cancelled, started ones are waited for (their I/O
+	 * only; their completions wait for the lock we hold and are then
+	 * dropped by the generation check).  This blocks the resetting vCPU
+	 * for at most the I/O already under way, as QEMU's drain does.
 	 */
+	blockif_quiesce(sc->bc, vtblk_cancelled, sc);
 	sc->starved = false;
 }
 
