@@ -283,7 +283,8 @@ static void vtblk_reset(void *arg)
 	 * dropped by the generation check).  This blocks the resetting vCPU
 	 * for at most the I/O already under way, as QEMU's drain does.
 	 */
-	blockif_quiesce(sc->bc, vtblk_cancelled, sc);
+	if (sc->bc != NULL) /* NULL once pe_fini closed it */
+		blockif_quiesce(sc->bc, vtblk_cancelled, sc);
 	sc->starved = false;
 }
 
@@ -326,7 +327,8 @@ static const struct virtio_ops vtblk_ops_template = {
 	    1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
 	    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_TOPOLOGY |
 	    1ULL << VIRTIO_RING_F_INDIRECT_DESC |
-	    1ULL << VIRTIO_RING_F_EVENT_IDX,
+	    1ULL << VIRTIO_RING_F_EVENT_IDX |
+	    1ULL << VIRTIO_F_ANY_LAYOUT, /* the parser takes any framing */
 	.set_features = vtblk_set_features,
 	.reset = vtblk_reset,
 	.notify = vtblk_notify,

@@ -810,6 +810,28 @@ TEST(vtblk_device_requests)
 	CHECK(!((d.vd->ops->features >> VIRTIO_BLK_F_RO) & 1));
 	CHECK((d.vd->ops->features >> VIRTIO_RING_F_EVENT_IDX) & 1);
 	CHECK((d.vd->ops->features >> VIRTIO_RING_F_INDIRECT_DESC) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_F_ANY_LAYOUT) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_BLK_F_FLUSH) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_BLK_F_SEG_MAX) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_BLK_F_SIZE_MAX) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_BLK_F_BLK_SIZE) & 1);
+	CHECK((d.vd->ops->features >> VIRTIO_BLK_F_TOPOLOGY) & 1);
+	CHECK_EQ(d.vd->ops->device_type, VIRTIO_ID_BLOCK);
+	CHECK_EQ(d.vd->ops->nqueues, 1);
+	CHECK_EQ(d.vd->ops->cfgsize, VTBLK_CFG_SIZE);
+	/* Topology: st_blksize 4096 over 512-byte sectors = 2^3. */
+	CHECK_EQ(cfg[VTBLK_CFG_PHYS_BLOCK_EXP], 3);
+	/* cfgread assembles little-endian values at any offset. */
+	{
+		uint32_t v = 0;
+
+		d.vd->ops->cfgread(d.vd->sc, VTBLK_CFG_CAPACITY, 4, &v);
+		CHECK_EQ(v, IMG / 512);
+		d.vd->ops->cfgread(d.vd->sc, VTBLK_CFG_SEG_MAX, 2, &v);
+		CHECK_EQ(v, QSZ - 2);
+		d.vd->ops->cfgread(d.vd->sc, VTBLK_CFG_CAPACITY + 1, 1, &v);
+		CHECK_EQ(v, (IMG / 512) >> 8);
+	}
 
 	/* Write 1 KiB at sector 4. */
 	data = vfx_buf(&d.t, 1024, 0);
