@@ -660,6 +660,7 @@ TEST(vtblk_default_serial)
 #include <time.h>
 #include <unistd.h>
 
+#include "bus/pci_emul.h"
 #include "config.h"
 #include "virtio/virtio.h"
 #include "virtio_fixture.h"
@@ -669,6 +670,7 @@ TEST(vtblk_default_serial)
 
 struct dfx {
 	struct vfx t;
+	struct pci_devinst pi; /* no MSI, no pin: interrupts go nowhere */
 	struct vtblk_softc *sc;
 	struct virtio_dev *vd;
 	struct vqueue *vq;
@@ -714,6 +716,8 @@ static int dfx_init(struct dfx *d, const char *opts_ser, bool flush)
 	d->vd = vtblk_vdev(d->sc);
 	d->vd->ops = vtblk_ops(d->sc);
 	d->vd->sc = d->sc;
+	pthread_mutex_init(&d->pi.lock, NULL);
+	d->vd->pi = &d->pi;
 	pthread_mutex_init(&d->vd->lock, NULL);
 	d->vd->negotiated = d->vd->ops->features;
 	if (!flush)
