@@ -79,7 +79,8 @@ struct net_backend_ops {
 	    int iovcnt);
 	/* Length of the next frame (with header), 0 if none, < 0 on error. */
 	ssize_t (*peek_recvlen)(struct net_backend *be);
-	/* Receive the next frame into iov; returns its length, 0 if none. */
+	/* Receive the next frame into iov; returns the bytes stored, 0 if
+	 * none.  A frame longer than the iov is truncated, the rest lost. */
 	ssize_t (*recv)(struct net_backend *be, const struct iovec *iov,
 	    int iovcnt);
 	void (*recv_enable)(struct net_backend *be);
@@ -134,7 +135,7 @@ ssize_t netbe_send(struct net_backend *be, const struct iovec *iov,
 ssize_t netbe_peek_recvlen(struct net_backend *be);
 ssize_t netbe_recv(struct net_backend *be, const struct iovec *iov,
     int iovcnt);
-/* Receive the next frame and throw it away; its length or 0. */
+/* Throw the next frame away; > 0 if there was one, 0 if none. */
 ssize_t netbe_rx_discard(struct net_backend *be);
 void netbe_rx_enable(struct net_backend *be);
 void netbe_rx_disable(struct net_backend *be);
