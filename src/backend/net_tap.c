@@ -126,8 +126,9 @@ fail:
 		close(p->fd);
 	p->fd = -1;
 	/* An interface that cannot be opened is a start failure (exit 4),
-	 * never a configuration error, whatever errno the kernel chose. */
-	return e == EINVAL ? -ENODEV : -e;
+	 * never a configuration error, whatever errno the kernel chose
+	 * (and never netbe_open's "no back end" -ENOENT). */
+	return e == EINVAL || e == ENOENT ? -ENODEV : -e;
 }
 
 static void tap_readable(int fd, enum mevent_type type, void *arg)

@@ -130,14 +130,16 @@ int vtnet_setup(struct vtnet_softc *sc, struct config_node *cfg,
 	put16(sc->config + VTNET_CFG_MAX_VQ_PAIRS, 1);
 	put16(sc->config + VTNET_CFG_MTU, (uint16_t)mtu);
 
-	rc = netbe_open(&sc->be, cfg, who);
-	if (rc == -ENOENT) {
-		/* bhyve allows an unconnected interface: TX is dropped. */
+	if (config_get(cfg, "backend") == NULL) {
+		/* bhyve allows an unconnected interface: TX is dropped.
+		 * (Checked here: a back end's own -ENOENT, e.g. no
+		 * /dev/net/tun, is a start failure, not "no back end".) */
 		khyve_dbg("%s: no back end, the link goes nowhere", who);
 		sc->be = NULL;
-	} else if (rc != 0) {
-		return rc;
 	} else {
+		rc = netbe_open(&sc->be, cfg, who);
+		if (rc != 0)
+			return rc == -ENOENT ? -ENODEV : rc;
 		sc->ops.features |= netbe_get_cap(sc->be) & VTNET_OFFLOADS;
 	}
 	khyve_dbg("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, features %#llx", who,

@@ -280,6 +280,21 @@ TEST(vtnet_setup_tap_open_failure_is_not_a_config_error)
 	CHECK(rc != -EINVAL);
 }
 
+TEST(vtnet_setup_backend_failure_errno)
+{
+	/* Whatever errno a back end fails with (ENOENT: no /dev/net/tun),
+	 * set-up fails, and not as a configuration error. */
+	static const char *const errs[] = { "2", "1", "13", "16", "19" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(errs); i++) {
+		int rc = setup_with((const char *const[]){ "backend",
+		    "testsock", "fail", errs[i], NULL }, NULL);
+
+		CHECK(rc < 0);
+		CHECK(rc != -EINVAL);
+	}
+}
+
 TEST(vtnet_setup_slirp_hostfwd_port_taken)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };

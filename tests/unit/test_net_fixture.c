@@ -27,7 +27,11 @@ static int ts_init(struct net_backend *be, const char *name,
     struct config_node *cfg, const char *who)
 {
 	struct ts_priv *p = netbe_priv(be);
+	int fail = 0;
 
+	/* fail=N: the host side "cannot be opened" with errno N. */
+	if (config_get_int(cfg, "fail", &fail) == 0 && fail > 0)
+		return -fail;
 	p->vnethdr = config_bool(cfg, "vnethdr", false);
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, p->fd) != 0)
 		return -errno;
