@@ -251,8 +251,13 @@ void aml_namestring(struct aml *a, const char *path)
 			p++;
 		}
 	}
-	if (*p == '\0') { /* "\" alone: the root itself, a NullName */
-		aml_byte(a, 0x00);
+	if (*p == '\0') {
+		/* "\" alone is the root itself (a NullName); "" and "^" name
+		 * nothing. */
+		if (p == path + 1 && path[0] == '\\')
+			aml_byte(a, 0x00);
+		else
+			fail(a, -EINVAL);
 		return;
 	}
 	for (;;) {
