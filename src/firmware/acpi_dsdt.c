@@ -4,6 +4,7 @@
  *
  *   \_S5            Package {5, 0}: SLP_TYPa 5 is what dev/acpi_pm.c
  *                   powers off on (bhyve's value)
+ *   \_PIC, PICM     the interrupt model the OS chose
  *   \_SB.Cnnn       one processor device (ACPI0007) per vCPU, _UID = the
  *                   vCPU index = the MADT's processor UID
  *   \_SB.PC00       the PCI host bridge (PNP0A08, compatible PNP0A03):
@@ -11,7 +12,11 @@
  *                   configuration ports 0xCF8-0xCFF, the I/O below and
  *                   above them, the 32-bit and (if any) 64-bit memory
  *                   windows; _PRT with one entry per slot and INTx pin in
- *                   use, routed straight to its I/O APIC input (GSI)
+ *                   use: in APIC mode its I/O APIC input (GSI 16-23), in
+ *                   PIC mode the 8259 input its PIRQ link is routed to
+ *                   (bhyve's PIRQ router in the LPC bridge; the PCI core
+ *                   drives both), as a plain interrupt number: there are
+ *                   no link devices, so an OS cannot move the links
  *   ...ISA          the LPC bridge (_ADR of its function) holding the ISA
  *                   devices, or \_SB itself without an LPC bridge:
  *                   COM1-COM4 (PNP0501), the RTC (PNP0B00), the i8042
@@ -22,9 +27,8 @@
  *                   blocks, SMI_CMD, POST 0x80, port 0x92, bvmcons and the
  *                   debug port when enabled, and the ECAM window
  *
- * Only the APIC interrupt model is described: KVM's in-kernel irqchip
- * wires GSIs 16-23 to the I/O APIC only, so there are no PCI interrupt
- * link devices for the 8259 model.
+ * Without an LPC bridge there is no PIRQ router, and _PRT describes the
+ * APIC model only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -151,6 +155,40 @@ static int prt_entries(const struct fw_machine *m, bool *keep)
 	return n;
 }
 
+/* Name (name, Package () { {slot << 16 | 0xffff, INTx, 0, irq}, ... }):
+ * the GSI (APIC mode) or the 8259 input (PIC mode).  A zero source means
+ * the last field is a global system interrupt in the current model. */
+static void prt_package(struct aml *a, const char *name,
+    const struct fw_machine *m, const bool *keep, int n, bool pic)
+{
+	aml_name(a, name);
+	aml_package(a, (unsigned)n);
+	for (int i = 0; i < m->nintx; i++) {
+		if (!keep[i])
+			continue;
+		aml_package(a, 4);
+		aml_int(a, (uint64_t)m->intx[i].slot << 16 | 0xffff);
+		aml_int(a, m->intx[i].pin - 1u);
+		aml_int(a, 0);
+		aml_int(a, pic ? (uint64_t)m->intx[i].isa_irq : m->intx[i].gsi);
+		aml_end(a);
+	}
+	aml_end(a);
+}
+
+/* PIC mode is possible when the LPC bridge's PIRQ router gives every
+ * link in use an 8259 input (the PCI core then drives both inputs). */
+static bool pic_routing(const struct fw_machine *m, const bool *keep)
+{
+	if (!m->lpc)
+		return false;
+	for (int i = 0; i < m->nintx; i++)
+		if (keep[i] && (m->intx[i].isa_irq < 0 ||
+		    m->intx[i].isa_irq > 15))
+			return false;
+	return true;
+}
+
 static void pci_root(struct aml *a, const struct fw_machine *m)
 {
 	bool keep[FW_MAX_INTX];
@@ -180,21 +218,21 @@ static void pci_root(struct aml *a, const struct fw_machine *m)
 	aml_res_end(a);
 	aml_end(a);
 
-	if (nprt > 0) {
-		aml_name(a, "_PRT");
-		aml_package(a, (unsigned)nprt);
-		for (int i = 0; i < m->nintx; i++) {
-			if (!keep[i])
-				continue;
-			aml_package(a, 4);
-			/* Any function of the slot, then INTA = 0. */
-			aml_int(a, (uint64_t)m->intx[i].slot << 16 | 0xffff);
-			aml_int(a, m->intx[i].pin - 1u);
-			aml_int(a, 0); /* no link device: a GSI */
-			aml_int(a, m->intx[i].gsi);
-			aml_end(a);
-		}
+	if (nprt > 0 && pic_routing(m, keep)) {
+		/* Method (_PRT) { If (PICM) { Return (PRTA) } Return (PRTP) } */
+		prt_package(a, "PRTA", m, keep, nprt, false);
+		prt_package(a, "PRTP", m, keep, nprt, true);
+		aml_method(a, "_PRT", 0, false);
+		aml_if(a);
+		aml_namestring(a, "PICM");
+		aml_return(a);
+		aml_namestring(a, "PRTA");
 		aml_end(a);
+		aml_return(a);
+		aml_namestring(a, "PRTP");
+		aml_end(a);
+	} else if (nprt > 0) {
+		prt_package(a, "_PRT", m, keep, nprt, false);
 	}
 	if (m->lpc) {
 		aml_device(a, "ISA");
@@ -218,6 +256,13 @@ int acpi_dsdt(const struct fw_machine *m, uint8_t **out, size_t *len)
 	if (m->nintx < 0 || m->nintx > FW_MAX_INTX)
 		return -EINVAL;
 	aml_init(&a);
+	/* The interrupt model the OS chose: 0 PIC, 1 APIC (_PIC's argument). */
+	aml_name_int(&a, "PICM", 0);
+	aml_method(&a, "_PIC", 1, false);
+	aml_store(&a);
+	aml_arg(&a, 0);
+	aml_namestring(&a, "PICM");
+	aml_end(&a);
 	aml_name(&a, "\\_S5");
 	aml_package(&a, 2);
 	aml_int(&a, FW_SLP_TYP_S5); /* SLP_TYPa */

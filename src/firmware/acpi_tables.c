@@ -5,7 +5,7 @@
  *         PM1_EN), PM1a control 0x404 (2 bytes), the 32-bit PM timer
  *         0x408, SMI_CMD 0xb2 with ACPI enable/disable 0xa0/0xa1, SCI
  *         IRQ 9 (all as dev/acpi_pm.c implements them), the reset
- *         register at I/O 0xcf9 with value 6 (dev/misc_ports.c resets on
+ *         register at I/O 0xcf9 with value 6 (bus/pci_cfg.c resets on
  *         bit 2), RTC century at CMOS 0x32; legacy devices and an i8042
  *         present, no VGA, no ASPM.  The 32-bit and 64-bit (X_) address
  *         fields agree, so no reader sees two machines.

@@ -40,17 +40,60 @@ static void host_cpuid(struct fw_machine *m)
 	}
 }
 
-static void pci_info(struct vm *vm, struct fw_machine *m)
+struct lintr_ctx {
+	struct vm *vm;
+	struct fw_machine *m;
+	int dropped;
+};
+
+static void add_lintr(int bus, int slot, int pin, int pirq_pin, int gsi,
+    void *arg)
 {
-	(void)vm;
-	/* Until the PCI core is on main: its documented fixed windows. */
-	m->io_base = PCI_IOBASE;
-	m->io_limit = PCI_IOLIMIT;
-	m->mem32_base = GMEM_LOWMEM_LIMIT;
-	m->mem32_limit = PCI_ECAM_BASE;
-	m->ecam_base = PCI_ECAM_BASE;
-	m->ecam_size = PCI_ECAM_SIZE;
-	m->bus_max = (uint8_t)(PCI_ECAM_SIZE / (1ULL << 20) - 1);
+	struct lintr_ctx *c = arg;
+	struct fw_machine *m = c->m;
+
+	if (m->nintx >= FW_MAX_INTX || bus < 0 || bus > 255 || slot < 0 ||
+	    slot > 31 || pin < 1 || pin > 4 || gsi < 0) {
+		c->dropped++;
+		return;
+	}
+	m->intx[m->nintx++] = (struct fw_intx){
+		.bus = (uint8_t)bus, .slot = (uint8_t)slot, .pin = (uint8_t)pin,
+		.gsi = (uint32_t)gsi,
+		.isa_irq = pci_pirq_isa_irq(c->vm, pirq_pin),
+	};
+}
+
+/* The PCI core's windows, INTx routing and LPC bridge. */
+static int pci_info(struct vm *vm, struct fw_machine *m)
+{
+	struct pci_windows w;
+	struct lintr_ctx c = { .vm = vm, .m = m };
+	int slot, func = 0;
+
+	pci_emul_windows(vm, &w);
+	m->io_base = w.io_base;
+	m->io_limit = w.io_limit;
+	m->mem32_base = w.mem32_base;
+	m->mem32_limit = w.mem32_limit;
+	m->mem64_base = w.mem64_base;
+	m->mem64_limit = w.mem64_limit;
+	m->ecam_base = w.ecam_base;
+	m->ecam_size = w.ecam_size;
+	m->bus_max = (uint8_t)(MIN(w.ecam_size >> 20, 256ULL) - 1);
+	pci_walk_lintr(vm, add_lintr, &c);
+	if (c.dropped != 0) {
+		khyve_warnx("firmware tables: %d PCI interrupt routes cannot "
+		    "be described", c.dropped);
+		return -EINVAL;
+	}
+	slot = pci_lpc_slot(vm, &func);
+	if (slot >= 0 && slot < 32 && func >= 0 && func < 8) {
+		m->lpc = true;
+		m->lpc_slot = (uint8_t)slot;
+		m->lpc_func = (uint8_t)func;
+	}
+	return 0;
 }
 
 int fw_machine_from_vm(struct vm *vm, struct fw_machine *m)
@@ -69,7 +112,8 @@ int fw_machine_from_vm(struct vm *vm, struct fw_machine *m)
 	m->lowmem = vm->mem.lowmem;
 	m->highmem = vm->mem.highmem;
 	host_cpuid(m);
-	pci_info(vm, m);
+	if (pci_info(vm, m) != 0)
+		return -EINVAL;
 	for (int i = 0; i < 4; i++)
 		if (config_get(NULL, com[i]) != NULL) {
 			m->console_com = i + 1;

@@ -38,7 +38,8 @@
 #define FW_IOAPIC_PINS 24   /* KVM's in-kernel I/O APIC */
 #define FW_SCI_IRQ 9        /* dev/acpi_pm.c */
 
-/* The fixed ACPI registers (dev/acpi_pm.c, dev/misc_ports.c). */
+/* The fixed ACPI registers (dev/acpi_pm.c) and the reset control port
+ * (bus/pci_cfg.c, which shares the dword at 0xcf8). */
 #define FW_PM1A_EVT_ADDR 0x400
 #define FW_PM1A_CNT_ADDR 0x404
 #define FW_PM_TMR_ADDR 0x408
@@ -51,11 +52,14 @@
 
 #define FW_MAX_INTX 256
 
-/* One routed PCI INTx line: function's pin (1..4 = INTA..INTD) and the
- * I/O APIC input it reaches. */
+/* One routed PCI INTx line of a slot: the pin (1..4 = INTA..INTD), the
+ * I/O APIC input it reaches (APIC mode) and the 8259 input its PIRQ link
+ * is routed to (PIC mode; -1 if none).  Functions of a slot share its
+ * lines, so `func` is only informative. */
 struct fw_intx {
 	uint8_t bus, slot, func, pin;
 	uint32_t gsi;
+	int isa_irq;
 };
 
 struct fw_machine {

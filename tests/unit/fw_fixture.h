@@ -84,8 +84,10 @@ static inline void fwfx_machine(struct fw_machine *m, int sockets, int cores,
 	m->lpc_slot = 31;
 	m->console_com = 1;
 	m->nintx = 2;
-	m->intx[0] = (struct fw_intx){ .slot = 3, .pin = 1, .gsi = 16 };
-	m->intx[1] = (struct fw_intx){ .slot = 4, .pin = 2, .gsi = 18 };
+	m->intx[0] = (struct fw_intx){ .slot = 3, .pin = 1, .gsi = 16,
+		.isa_irq = 5 };
+	m->intx[1] = (struct fw_intx){ .slot = 4, .pin = 2, .gsi = 18,
+		.isa_irq = 10 };
 }
 
 #endif

@@ -433,14 +433,27 @@ TEST(acpi_dsdt_contents)
 	CHECK_EQ(count(d, len, "ACPI0007", 8), 4);
 	CHECK(after(d, len, "C003", 4) != 0);
 	CHECK(after(d, len, "C004", 4) == 0);
-	/* The host bridge and its routing: 2 entries (deduplicated). */
+	/* The host bridge and its routing: 2 entries (deduplicated), for
+	 * the APIC model (GSIs) and the PIC model (the links' ISA IRQs),
+	 * chosen by _PRT after _PIC. */
 	CHECK(after(d, len, "PC00", 4) != 0);
-	o = after(d, len, "_PRT\x12", 5);
+	CHECK(after(d, len, "\x08PICM\x00\x14\x0c_PIC\x01\x70\x68PICM",
+	    19) != 0);
+	o = after(d, len, "\x08PRTA\x12", 6);
 	CHECK(o != 0);
 	if (o != 0 && o + 2 < len)
 		CHECK_EQ(d[o + 1], 2);
 	/* 0x0004FFFF, One (INTB), Zero, 0x12 */
 	CHECK(after(d, len, "\x0c\xff\xff\x04\x00\x01\x00\x0a\x12", 9) != 0);
+	o = after(d, len, "\x08PRTP\x12", 6);
+	CHECK(o != 0);
+	if (o != 0 && o + 2 < len)
+		CHECK_EQ(d[o + 1], 2);
+	/* 0x0004FFFF, One (INTB), Zero, 10 */
+	CHECK(after(d, len, "\x0c\xff\xff\x04\x00\x01\x00\x0a\x0a", 9) != 0);
+	/* Method (_PRT) { If (PICM) { Return (PRTA) } Return (PRTP) } */
+	CHECK(after(d, len, "\x14\x16_PRT\x00\xa0\x0aPICM\xa4PRTA\xa4PRTP",
+	    23) != 0);
 	/* LPC devices under the bridge at 31.0. */
 	CHECK(after(d, len, "ISA_\x08_ADR\x0c\x00\x00\x1f\x00", 14) != 0);
 	CHECK_EQ(count(d, len, "\x41\xd0\x05\x01", 4), 4); /* PNP0501 x4 */
@@ -462,6 +475,27 @@ TEST(acpi_dsdt_contents)
 	CHECK(after(d, len, "ISA_", 4) == 0);
 	CHECK(after(d, len, "COM1", 4) != 0);
 	CHECK(after(d, len, "_PRT", 4) == 0);
+	fwfx_free(&t.b);
+
+	/* Without an LPC bridge (no PIRQ router) or with a link the router
+	 * leaves off the 8259s: _PRT is the APIC model's package alone. */
+	m.nintx = 2;
+	m.intx[1].isa_irq = -1;
+	for (int lpc = 0; lpc < 2; lpc++) {
+		m.lpc = lpc;
+		CHECK_EQ(build(&t, &m, CAP), 0);
+		d = t.rc == 0 ? dsdt_of(failed, &t, &len) : NULL;
+		CHECK(d != NULL);
+		if (d == NULL)
+			goto out;
+		o = after(d, len, "\x08_PRT\x12", 6);
+		CHECK(o != 0);
+		if (o != 0 && o + 2 < len)
+			CHECK_EQ(d[o + 1], 2);
+		CHECK(after(d, len, "PRTP", 4) == 0);
+		fwfx_free(&t.b);
+	}
+	return;
 out:
 	fwfx_free(&t.b);
 }
