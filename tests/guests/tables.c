@@ -3,7 +3,7 @@
  *
  *   ACPI    scans 0xE0000-0xFFFFF for the RSDP, checks its checksums,
  *           follows the XSDT (checking every table's checksum), walks the
- *           MADT (one "madt cpu" line per processor entry), reads the FADT
+ *           MADT (one "madt ids" line of APIC-ID/UID pairs), reads the FADT
  *           (PM1a control, reset register, SMI_CMD) and finds \_S5 in the
  *           DSDT with a small AML scan;
  *   MP      finds "_MP_" in 0xF0000-0xFFFFF, checks both checksums and
@@ -119,46 +119,41 @@ struct acpi {
 	int slp_typa;
 };
 
+/* One line of "APIC/UID" pairs, then a summary line.  Output is kept
+ * short on purpose: every byte is a port exit. */
 static void walk_madt(const uint8_t *m, int expect)
 {
 	uint32_t len = rd32(m + 4);
 	int n = 0, x2 = 0, x1 = 0, ioapic = 0;
 
-	printf("tables: madt lapic 0x%x flags %u\n", rd32(m + 36),
-	    rd32(m + 40));
+	printf("tables: madt ids");
 	for (uint32_t off = 44; off + 2 <= len;) {
 		const uint8_t *e = m + off;
 
 		if (e[1] < 2 || e[1] > len - off) {
+			printf("\n");
 			FAIL("madt entry at +%u has length %u\n", off, e[1]);
 			return;
 		}
 		if (e[0] == 0 && e[1] >= 8 && (rd32(e + 4) & 1)) {
-			printf("tables: madt cpu %d apic %u uid %u xapic\n", n,
-			    e[3], e[2]);
+			printf(" %u/%u", e[3], e[2]);
 			n++;
 			x1++;
 		} else if (e[0] == 9 && e[1] >= 16 && (rd32(e + 8) & 1)) {
-			printf("tables: madt cpu %d apic %u uid %u x2apic\n", n,
-			    rd32(e + 4), rd32(e + 12));
+			printf(" %u/%u", rd32(e + 4), rd32(e + 12));
 			n++;
 			x2++;
-		} else if (e[0] == 1) {
+		} else if (e[0] == 1 && rd32(e + 4) == 0xfec00000) {
 			ioapic++;
-			printf("tables: madt ioapic id %u at 0x%x gsi %u\n", e[2],
-			    rd32(e + 4), rd32(e + 8));
-		} else if (e[0] == 2) {
-			printf("tables: madt iso irq %u gsi %u flags 0x%x\n", e[3],
-			    rd32(e + 4), rd16(e + 8));
 		}
 		off += e[1];
 	}
-	printf("tables: madt cpus %d xapic %d x2apic %d ioapic %d\n", n, x1,
+	printf("\ntables: madt cpus %d xapic %d x2apic %d ioapic %d\n", n, x1,
 	    x2, ioapic);
 	if (expect > 0 && n != expect)
 		FAIL("madt lists %d cpus, expected %d\n", n, expect);
 	if (ioapic != 1)
-		FAIL("madt lists %d I/O APICs\n", ioapic);
+		FAIL("madt lists %d I/O APICs at 0xfec00000\n", ioapic);
 }
 
 /* Decode an AML integer constant at p; -1 if it is not one. */
@@ -226,19 +221,20 @@ static void do_acpi(struct acpi *a, int expect)
 	if (sdt(rd32(rsdp + 16), "RSDT") == NULL)
 		FAIL("no RSDT\n");
 	n = (int)(rd32(xsdt + 4) - 36) / 8;
+	printf("tables: xsdt");
 	for (int i = 0; i < n; i++) {
 		uint64_t ta = rd64(xsdt + 36 + 8 * i);
 		const uint8_t *t = sdt(ta, NULL);
 
 		if (t == NULL)
 			continue;
-		printf("tables: xsdt %s at 0x%x length %u\n", fix(t, 4),
-		    (unsigned)ta, rd32(t + 4));
+		printf(" %s", fix(t, 4));
 		if (memcmp(t, "FACP", 4) == 0)
 			a->fadt = t;
 		else if (memcmp(t, "APIC", 4) == 0)
 			a->madt = t;
 	}
+	printf("\n");
 	if (a->madt == NULL)
 		FAIL("no MADT\n");
 	else
@@ -347,10 +343,8 @@ static void do_smbios(void)
 			    u[3], u[2], u[1], u[0], u[5], u[4], u[7], u[6],
 			    u[8], u[9], u[10], u[11], u[12], u[13], u[14],
 			    u[15]);
-			printf("tables: smbios manufacturer \"%s\"\n",
-			    sm_str(t, s, t[4]));
-			printf("tables: smbios serial \"%s\"\n",
-			    sm_str(t, s, t[7]));
+			printf("tables: smbios manufacturer \"%s\" serial "
+			    "\"%s\"\n", sm_str(t, s, t[4]), sm_str(t, s, t[7]));
 		}
 		if (t[0] == 127)
 			return;
