@@ -547,6 +547,26 @@ void vcpu_poll_halt(struct vm *vm)
 
 /* ---- the loop ---- */
 
+/*
+ * A SIG_KICK still pending after KVM_RUN returned EINTR (it is blocked
+ * out here, so its handler never runs) would make every later KVM_RUN
+ * return EINTR at once: the vCPU spins in this loop and the guest stops
+ * (seen under nested KVM as the intermittent "stall": the kvm_userspace_exit
+ * tracepoint fires every few microseconds, no guest exits).  Consume it;
+ * the kick has done its job, and exit_requested / halt_check carry the
+ * reason.
+ */
+static void eat_kicks(void)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, SIG_KICK);
+	while (sigtimedwait(&kick, NULL, &zero) == SIG_KICK)
+		;
+}
+
 static void vm_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -561,6 +581,7 @@ static void vm_loop(struct vcpu *v)
 				return;
 			}
 			v->run->immediate_exit = 0;
+			eat_kicks();
 			if (atomic_exchange(&v->halt_check, false)) {
 				check_halted(v);
 				maybe_all_halted(vm);
