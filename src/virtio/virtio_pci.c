@@ -34,7 +34,6 @@
 #include "vmm/vm.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
-#define VIRTIO_PCI_DEVID_LEGACY 0x1000 /* + type - 1 */
 #define VIRTIO_PCI_DEVID_MODERN 0x1040 /* + type */
 #define VIRTIO_PCI_SUBDEV_MODERN 0x0040 /* spec: 0x40 or higher */
 
@@ -564,6 +563,26 @@ static void release(struct virtio_dev *vd)
 	vd->loop = NULL;
 }
 
+/*
+ * Transitional PCI device IDs are a table, not a formula (virtio 1.2,
+ * 4.1.2.1): net 0x1000, block 0x1001, console 0x1003, entropy 0x1005.
+ */
+static uint16_t legacy_devid(uint16_t type)
+{
+	switch (type) {
+	case VIRTIO_ID_NET:
+		return 0x1000;
+	case VIRTIO_ID_BLOCK:
+		return 0x1001;
+	case VIRTIO_ID_CONSOLE:
+		return 0x1003;
+	case VIRTIO_ID_RNG:
+		return 0x1005;
+	default:
+		return (uint16_t)(0x1000 + type - 1);
+	}
+}
+
 static void set_ids(struct virtio_dev *vd)
 {
 	struct pci_devinst *pi = vd->pi;
@@ -573,7 +592,7 @@ static void set_ids(struct virtio_dev *vd)
 	pci_set_cfgdata16(pi, VTPCI_R_VENDOR, VIRTIO_PCI_VENDOR);
 	pci_set_cfgdata16(pi, VTPCI_R_DEVICE, (uint16_t)(modern_only ?
 	    VIRTIO_PCI_DEVID_MODERN + ops->device_type :
-	    VIRTIO_PCI_DEVID_LEGACY + ops->device_type - 1));
+	    legacy_devid(ops->device_type)));
 	/* Transitional devices must have revision 0, modern ones >= 1. */
 	pci_set_cfgdata8(pi, VTPCI_R_REVID, modern_only ? 1 : 0);
 	pci_set_cfgdata8(pi, VTPCI_R_PROGIF, (uint8_t)ops->pci_class);
