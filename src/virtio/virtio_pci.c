@@ -34,7 +34,6 @@
 #include "vmm/vm.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
-#define VIRTIO_PCI_DEVID_LEGACY 0x1000 /* + type - 1 */
 #define VIRTIO_PCI_DEVID_MODERN 0x1040 /* + type */
 #define VIRTIO_PCI_SUBDEV_MODERN 0x0040 /* spec: 0x40 or higher */
 
@@ -564,6 +563,25 @@ static void release(struct virtio_dev *vd)
 	vd->loop = NULL;
 }
 
+/*
+ * Transitional (legacy) PCI device IDs are a table, not a formula: the
+ * rng is 0x1005 although its type is 4 (virtio 1.2, 4.1.2.1).  0: the type
+ * has no legacy ID and can only be offered as a modern device.
+ */
+uint16_t virtio_pci_legacy_id(uint16_t type)
+{
+	switch (type) {
+	case VIRTIO_ID_NET: return 0x1000;
+	case VIRTIO_ID_BLOCK: return 0x1001;
+	case 5: return 0x1002; /* memory balloon */
+	case VIRTIO_ID_CONSOLE: return 0x1003;
+	case 8: return 0x1004; /* SCSI host */
+	case VIRTIO_ID_RNG: return 0x1005;
+	case 9: return 0x1009; /* 9P transport */
+	default: return 0;
+	}
+}
+
 static void set_ids(struct virtio_dev *vd)
 {
 	struct pci_devinst *pi = vd->pi;
@@ -573,7 +591,7 @@ static void set_ids(struct virtio_dev *vd)
 	pci_set_cfgdata16(pi, VTPCI_R_VENDOR, VIRTIO_PCI_VENDOR);
 	pci_set_cfgdata16(pi, VTPCI_R_DEVICE, (uint16_t)(modern_only ?
 	    VIRTIO_PCI_DEVID_MODERN + ops->device_type :
-	    VIRTIO_PCI_DEVID_LEGACY + ops->device_type - 1));
+	    virtio_pci_legacy_id(ops->device_type)));
 	/* Transitional devices must have revision 0, modern ones >= 1. */
 	pci_set_cfgdata8(pi, VTPCI_R_REVID, modern_only ? 1 : 0);
 	pci_set_cfgdata8(pi, VTPCI_R_PROGIF, (uint8_t)ops->pci_class);
@@ -595,6 +613,12 @@ int virtio_dev_init(struct virtio_dev *vd, const struct virtio_ops *ops,
 	rc = check_ops(ops);
 	if (rc == 0)
 		rc = parse_transport(ops, cfg, &t);
+	if (rc == 0 && t != VIRTIO_MODERN &&
+	    virtio_pci_legacy_id(ops->device_type) == 0) {
+		khyve_warnx("%s: has no legacy form; use transport=modern",
+		    ops->name);
+		rc = -EINVAL;
+	}
 	if (rc != 0)
 		return rc;
 
