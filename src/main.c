@@ -2,9 +2,9 @@
  * main.c - khyve's start-up order and exit statuses (bhyverun.c's main()).
  *
  *   options -> configuration tree -> (config.dump) -> VM (memory, irqchip,
- *   vCPUs, CPUID) -> PCI functions -> platform devices -> kernel -> signals
- *   -> vCPU threads
- *   -> event loop until the guest resets, powers off, halts or faults.
+ *   vCPUs, CPUID) -> PCI functions -> platform devices -> firmware
+ *   tables -> kernel -> signals -> vCPU threads -> event loop until the
+ *   guest resets, powers off, halts or faults.
  *
  * Only this file decides to exit.  Exit statuses are bhyve's: 0 reset,
  * 1 power-off, 2 halt, 3 triple fault, 4 error; 64 for bad configuration
@@ -23,6 +23,7 @@
 #include "config.h"
 #include "dev/platform.h"
 #include "event/mevent.h"
+#include "firmware/fwtables.h"
 #include "firmware/loader.h"
 #include "options.h"
 #include "proctitle.h"
@@ -125,6 +126,11 @@ static int run_vm(struct config_node *cfg)
 	if ((rc = platform_devs_init(&vm)) != 0) {
 		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
 		goto out_pci;
+	}
+	/* MP table, SMBIOS and ACPI describe the devices that now exist. */
+	if ((rc = fwtables_build(&vm)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_devs;
 	}
 	if (load_kernel(&vm, cfg) != 0)
 		goto out_devs;

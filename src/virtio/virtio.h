@@ -73,7 +73,8 @@ struct pci_devinst;
 #define VIRTIO_F_ACCESS_PLATFORM 33
 
 #define VIRTIO_MSI_NO_VECTOR 0xffff
-#define VIRTIO_MAX_QUEUES 16
+/* virtio-console: 16 ports * 2 + 2 control queues (bhyve's VTCON_MAXQ). */
+#define VIRTIO_MAX_QUEUES 34
 
 enum virtio_transport {
 	VIRTIO_TRANSITIONAL = 0,
@@ -141,6 +142,20 @@ struct virtio_dev {
 	struct mevent_loop *loop;
 	pthread_t iothread;
 	bool iothread_started;
+
+	/*
+	 * Transport internals (virtio_pci*.c); devices leave them alone.
+	 * kick_where[q]: which doorbells of queue q have an ioeventfd bound
+	 * (bit 0 legacy port, bit 1 modern MMIO).  legacy_addr/modern_addr:
+	 * where BAR 0 / BAR 4 are mapped, valid while *_mapped.  Vendor
+	 * capabilities occupy [cap_lo, cap_hi) of configuration space;
+	 * pcicfg_cap is the PCI_CFG access capability (0 if none).
+	 */
+	uint8_t kick_where[VIRTIO_MAX_QUEUES];
+	uint64_t legacy_addr, modern_addr;
+	bool legacy_mapped, modern_mapped;
+	int cap_lo, cap_hi, pcicfg_cap;
+	bool ioeventfd_warned;
 };
 
 /*
@@ -152,7 +167,12 @@ struct virtio_dev {
  */
 int virtio_dev_init(struct virtio_dev *vd, const struct virtio_ops *ops,
     void *sc, struct pci_devinst *pi, struct config_node *cfg);
-/* Stop the I/O thread and release everything init made. */
+/*
+ * Stop the I/O thread and release everything init made.  A back end
+ * deletes the events it added to the device's loop first (mevent_delete),
+ * then calls this (which joins the thread, so none of its callbacks is
+ * still running), then frees its own state.
+ */
 void virtio_dev_fini(struct virtio_dev *vd);
 
 /* The device's event loop (runs on its I/O thread). */
