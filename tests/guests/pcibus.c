@@ -40,6 +40,8 @@ static void check_ecam(struct pci_dev *d)
 		for (int i = 0; i < 4; i++)
 			by |= pci_cfg_read(d->bus, d->dev, d->fn, off + i, 1)
 			    << (8 * i);
+		if (cmd_has("trace"))
+			printf("  %02x: %08x %08x %08x %08x\n", off, a, b, w, by);
 		if (a != b || a != w || a != by) {
 			if (mism++ < 4)
 				pci_fail("%02x:%02x.%x config 0x%02x: cf8 "
@@ -297,8 +299,13 @@ void guest_main(void)
 		if (cmd_has("dump"))
 			dump(&devs[i]);
 	}
-	for (int i = 0; i < ndevs; i++)
+	for (int i = 0; i < ndevs; i++) {
+		if (cmd_has("trace"))
+			printf("pci: comparing %02x:%02x.%x\n", devs[i].bus,
+			    devs[i].dev, devs[i].fn);
 		check_ecam(&devs[i]);
+	}
+	printf("pci: mechanism #1 and ECAM compared\n");
 	check_absent();
 	if (cmd_num("windows", 1))
 		check_bars();
