@@ -547,6 +547,24 @@ void vcpu_poll_halt(struct vm *vm)
 
 /* ---- the loop ---- */
 
+/*
+ * A kick that made KVM_RUN return EINTR is still pending: KVM unblocks
+ * SIG_KICK only inside KVM_RUN and blocks it again before returning, so
+ * the handler never runs and every later KVM_RUN would fail at once.
+ * Take it off the queue (as QEMU's kvm_eat_signals did).  A kick sent
+ * after this stays pending and stops the next KVM_RUN: none is lost.
+ */
+static void eat_kicks(void)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	while (sigtimedwait(&set, NULL, &zero) == SIG_KICK)
+		;
+}
+
 static void vm_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -561,6 +579,7 @@ static void vm_loop(struct vcpu *v)
 				return;
 			}
 			v->run->immediate_exit = 0;
+			eat_kicks();
 			if (atomic_exchange(&v->halt_check, false)) {
 				check_halted(v);
 				maybe_all_halted(vm);
