@@ -1076,7 +1076,6 @@ TEST(irq_without_kvm)
 	CHECK_EQ(vm_irqfd(&vm, 0, 24, true), -ENODEV);
 	CHECK_EQ(vm_ioeventfd(&vm, 0, true, 0x2000, 2, false, 0, true),
 	    -ENODEV);
-	CHECK_EQ(vm_irq_route_pic(&vm, 16, 5), -ENODEV);
 	CHECK_EQ(vm_isa_irq_level(&vm, 5), -ENODEV);
 	vm_irq_fini(&vm);
 	CHECK_EQ(vm_irq_init(NULL), -ENODEV);
