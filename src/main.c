@@ -2,9 +2,9 @@
  * main.c - khyve's start-up order and exit statuses (bhyverun.c's main()).
  *
  *   options -> configuration tree -> (config.dump) -> VM (memory, irqchip,
- *   vCPUs, CPUID) -> PCI functions -> platform devices -> kernel -> signals
- *   -> vCPU threads
- *   -> event loop until the guest resets, powers off, halts or faults.
+ *   vCPUs, CPUID) -> PCI functions -> platform devices -> firmware
+ *   tables -> kernel -> signals -> gdb stub -> vCPU threads -> event loop
+ *   until the guest resets, powers off, halts or faults.
  *
  * Only this file decides to exit.  Exit statuses are bhyve's: 0 reset,
  * 1 power-off, 2 halt, 3 triple fault, 4 error; 64 for bad configuration
@@ -23,7 +23,9 @@
 #include "config.h"
 #include "dev/platform.h"
 #include "event/mevent.h"
+#include "firmware/fwtables.h"
 #include "firmware/loader.h"
+#include "gdb/gdb.h"
 #include "options.h"
 #include "proctitle.h"
 #include "vmm/cpuid.h"
@@ -126,11 +128,22 @@ static int run_vm(struct config_node *cfg)
 		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
 		goto out_pci;
 	}
+	/* MP table, SMBIOS and ACPI describe the devices that now exist. */
+	if ((rc = fwtables_build(&vm)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_devs;
+	}
 	if (load_kernel(&vm, cfg) != 0)
 		goto out_devs;
 	if (mevent_add(ev, vm.exit_fd, EVF_READ, on_exit_fd, &vm) == NULL ||
 	    mevent_add(ev, HALT_POLL_MS, EVF_TIMER, on_halt_poll, &vm) == NULL) {
 		khyve_warn("cannot watch the VM");
+		goto out_devs;
+	}
+	/* After the devices and the kernel, before the first instruction:
+	 * -G w holds the vCPUs from their start. */
+	if ((rc = gdb_stub_init(&vm, cfg)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
 		goto out_devs;
 	}
 	if (vm_start(&vm) != 0)
@@ -140,6 +153,7 @@ out_stop:
 	vm_stop(&vm);
 	if (atomic_load(&vm.exit_requested) == 2)
 		status = vm.exit_status;
+	gdb_stub_fini(&vm, status);
 out_devs:
 	platform_devs_fini(&vm);
 out_pci:
@@ -169,9 +183,6 @@ int main(int argc, char **argv)
 		config_fini();
 		return 0;
 	}
-	if (config_get(cfg, "gdb.port") != NULL)
-		khyve_warnx("-G: the GDB server is not built yet (planned); "
-		    "the guest runs without it");
 	if (config_get(cfg, "x86.cpuid.disable") != NULL &&
 	    strcmp(config_get(cfg, "x86.cpuid.disable"), "help") == 0) {
 		cpuid_print_features();
