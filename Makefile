@@ -59,8 +59,23 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) bash tests/run
 
+# Optional: the gdb stub's packet fuzz target.  Always a replay build with
+# $(CC) (fuzz/replay.c runs a corpus); with clang's libFuzzer also a real
+# fuzzer: build/fuzz/gdb_packet_fuzz fuzz/corpus/gdb_packet
+FUZZ_SRCS := fuzz/gdb_packet_fuzz.c src/gdb/gdb_packet.c src/gdb/gdb_server.c \
+             src/gdb/gdb_regs.c src/log.c
+fuzz:
+	@mkdir -p build/fuzz
+	$(CC) $(CFLAGS) -o build/fuzz/gdb_packet_replay fuzz/replay.c $(FUZZ_SRCS)
+	@if command -v clang >/dev/null && echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+	    clang -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null; then \
+	  echo "clang -fsanitize=fuzzer,address,undefined ... -o build/fuzz/gdb_packet_fuzz"; \
+	  clang -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/gdb_packet_fuzz $(FUZZ_SRCS); \
+	else echo "fuzz: no clang with libFuzzer; built only the replay driver"; fi
+
 clean:
 	rm -rf build
 
-.PHONY: all guests deps run test clean
+.PHONY: all guests deps run test clean fuzz
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

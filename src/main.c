@@ -3,8 +3,8 @@
  *
  *   options -> configuration tree -> (config.dump) -> VM (memory, irqchip,
  *   vCPUs, CPUID) -> PCI functions -> platform devices -> firmware
- *   tables -> kernel -> signals -> vCPU threads -> event loop until the
- *   guest resets, powers off, halts or faults.
+ *   tables -> kernel -> signals -> gdb stub -> vCPU threads -> event loop
+ *   until the guest resets, powers off, halts or faults.
  *
  * Only this file decides to exit.  Exit statuses are bhyve's: 0 reset,
  * 1 power-off, 2 halt, 3 triple fault, 4 error; 64 for bad configuration
@@ -25,6 +25,7 @@
 #include "event/mevent.h"
 #include "firmware/fwtables.h"
 #include "firmware/loader.h"
+#include "gdb/gdb.h"
 #include "options.h"
 #include "proctitle.h"
 #include "vmm/cpuid.h"
@@ -139,6 +140,12 @@ static int run_vm(struct config_node *cfg)
 		khyve_warn("cannot watch the VM");
 		goto out_devs;
 	}
+	/* After the devices and the kernel, before the first instruction:
+	 * -G w holds the vCPUs from their start. */
+	if ((rc = gdb_stub_init(&vm, cfg)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_devs;
+	}
 	if (vm_start(&vm) != 0)
 		goto out_stop;
 	status = mevent_dispatch(ev);
@@ -146,6 +153,7 @@ out_stop:
 	vm_stop(&vm);
 	if (atomic_load(&vm.exit_requested) == 2)
 		status = vm.exit_status;
+	gdb_stub_fini(&vm, status);
 out_devs:
 	platform_devs_fini(&vm);
 out_pci:
@@ -175,9 +183,6 @@ int main(int argc, char **argv)
 		config_fini();
 		return 0;
 	}
-	if (config_get(cfg, "gdb.port") != NULL)
-		khyve_warnx("-G: the GDB server is not built yet (planned); "
-		    "the guest runs without it");
 	if (config_get(cfg, "x86.cpuid.disable") != NULL &&
 	    strcmp(config_get(cfg, "x86.cpuid.disable"), "help") == 0) {
 		cpuid_print_features();

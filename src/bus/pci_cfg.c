@@ -52,21 +52,28 @@ static int cap_at(struct pci_func *f, int coff)
 	return -1;
 }
 
+/* Control registers of the PCIe capability (offsets from its start):
+ * device, link, slot, root, device 2, link 2, slot 2 control. */
+static bool pciecap_ctl_byte(int rel)
+{
+	static const int ctl[] = { 8, 16, 24, 28, 40, 48, 56 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ctl); i++)
+		if (rel == ctl[i] || rel == ctl[i] + 1)
+			return true;
+	return false;
+}
+
 static void pciecap_write(struct pci_func *f, int capoff, int coff,
     int bytes, uint32_t val)
 {
-	int rel = coff - capoff;
-
 	/* Only the control registers are writable; the rest describes the
-	 * (virtual) link and never changes. */
-	switch (rel) {
-	case 8: case 16: case 24: case 28: case 40: case 48: case 56:
-		if (bytes == 2 || bytes == 4)
-			pci_cfg_store(&f->pi, coff, 2, val & 0xffff);
-		break;
-	default:
-		break;
-	}
+	 * (virtual) link and never changes, and the status registers' RW1C
+	 * bits are never set. */
+	for (int i = 0; i < bytes; i++)
+		if (pciecap_ctl_byte(coff + i - capoff))
+			pci_cfg_store(&f->pi, coff + i, 1,
+			    (val >> (8 * i)) & 0xff);
 }
 
 static void cap_write(struct pci_func *f, int coff, int bytes, uint32_t val)

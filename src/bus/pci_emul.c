@@ -397,6 +397,7 @@ int pci_emul_init(struct vm *vm)
 		sys->io_next = PCTESTDEV_IRQ_END;
 	sys->mem32_next = sys->win.mem32_base;
 	sys->mem64_next = sys->win.mem64_base;
+	sys->irqfd = config_bool(NULL, "pci.irqfd", true);
 	pci_irq_sys_init(sys);
 	vm->pci = sys;
 

@@ -7,15 +7,19 @@
  * is routed once per slot pin to a PIRQ link (the least used link).  Link
  * n (1..8) feeds I/O APIC input 15 + n (GSI 16..23), which is what the
  * guest uses in APIC mode; its LPC register (0x60-0x63, 0x68-0x6b, see
- * pci_lpc.c) names an ISA IRQ for PIC mode, and the GSI's routing then
- * also drives that PIC input (vm_irq_route_pic) -- bhyve's
- * vm_isa_assert_irq(isa, ioapic) with one KVM_IRQ_LINE.  Each link gets a
- * default ISA IRQ from bhyve's permitted set when first used, marked
- * level-triggered in the ELCR (the in-kernel PIC serves ports 0x4d0/0x4d1).
+ * pci_lpc.c) names an ISA IRQ for PIC mode.  An asserted link drives both
+ * its GSI and, when the register holds a permitted IRQ, that ISA IRQ's
+ * GSI (PIC input and the I/O APIC pin of the same number, masked by a
+ * guest in APIC mode) -- bhyve's vm_isa_assert_irq(isa, ioapic), and what
+ * QEMU's PIIX does.  This keeps KVM's routing table fixed while the guest
+ * runs.  Each link gets a default ISA IRQ from bhyve's permitted set when
+ * first used, marked level-triggered in the ELCR (the in-kernel PIC serves
+ * ports 0x4d0/0x4d1).
  *
  * Levels.  PCI INTx is level-triggered and active-low on the wire; KVM
  * takes the logical level (1 = asserted) and applies the guest's polarity.
- * A link is asserted while any function drives it (active_count).  A
+ * A link is asserted while any function drives it (active_count); an ISA
+ * IRQ while any asserted link is routed to it (isa_active).  A
  * function drives its link while it asserts INTx and the guest permits
  * INTx: Interrupt Disable clear and neither MSI nor MSI-X enabled (bhyve's
  * IDLE/ASSERTED/PENDING states are pi_lintr.asserted + lintr_on).  The
@@ -86,11 +90,8 @@ static int alloc_link(struct pci_sys *sys)
 		if (best_irq >= 0) {
 			sys->irq_counts[best_irq]++;
 			sys->pirq[best].reg = (uint8_t)best_irq;
-			if (sys->vm->fd >= 0) {
+			if (sys->vm->fd >= 0)
 				(void)vm_isa_irq_level(sys->vm, best_irq);
-				(void)vm_irq_route_pic(sys->vm,
-				    link_gsi(best + 1), best_irq);
-			}
 		}
 	}
 	return best + 1;
@@ -128,6 +129,23 @@ void pci_lintr_request(struct pci_devinst *pi)
 	pthread_mutex_unlock(&pi->lock);
 }
 
+/* An asserted link starts or stops driving the ISA IRQ its register
+ * names.  sys->irq_lock held. */
+static void isa_drive(struct pci_sys *sys, uint8_t reg, bool on)
+{
+	int irq = reg & PIRQ_IRQ;
+
+	if (!reg_valid(reg))
+		return;
+	if (on) {
+		if (++sys->isa_active[irq] == 1)
+			set_line(sys, irq, 1);
+	} else if (sys->isa_active[irq] > 0) {
+		if (--sys->isa_active[irq] == 0)
+			set_line(sys, irq, 0);
+	}
+}
+
 /* A function starts or stops driving its link.  pi->lock held. */
 static void link_drive(struct pci_sys *sys, int link, bool on)
 {
@@ -135,11 +153,15 @@ static void link_drive(struct pci_sys *sys, int link, bool on)
 
 	pthread_mutex_lock(&sys->irq_lock);
 	if (on) {
-		if (++p->active_count == 1)
+		if (++p->active_count == 1) {
 			set_line(sys, link_gsi(link), 1);
+			isa_drive(sys, p->reg, true);
+		}
 	} else if (p->active_count > 0) {
-		if (--p->active_count == 0)
+		if (--p->active_count == 0) {
 			set_line(sys, link_gsi(link), 0);
+			isa_drive(sys, p->reg, false);
+		}
 	}
 	pthread_mutex_unlock(&sys->irq_lock);
 }
@@ -231,24 +253,18 @@ void pci_pirq_write(struct pci_sys *sys, int pin, uint8_t val)
 {
 	struct pci_pirq *p;
 	uint8_t reg = val & (PIRQ_DIS | PIRQ_IRQ);
-	int gsi;
 
 	if (pin < 1 || pin > PCI_NPIRQ)
 		return;
 	p = &sys->pirq[pin - 1];
-	gsi = link_gsi(pin);
 	pthread_mutex_lock(&sys->irq_lock);
 	if (p->reg != reg) {
-		/* Drop the line while re-wiring so the old PIC input is not
-		 * left asserted, then raise it on the new wiring. */
+		/* An asserted link moves its level to the new ISA IRQ. */
 		if (p->active_count != 0)
-			set_line(sys, gsi, 0);
+			isa_drive(sys, p->reg, false);
 		p->reg = reg;
-		if (sys->vm->fd >= 0)
-			(void)vm_irq_route_pic(sys->vm, gsi, reg_valid(reg) ?
-			    reg & PIRQ_IRQ : -1);
 		if (p->active_count != 0)
-			set_line(sys, gsi, 1);
+			isa_drive(sys, p->reg, true);
 	}
 	pthread_mutex_unlock(&sys->irq_lock);
 }

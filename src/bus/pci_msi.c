@@ -10,7 +10,8 @@
  * and an irqfd binding the two, so raising it is one eventfd write; the
  * route is re-committed when the guest has changed the entry's address or
  * data (`stale`).  If KVM refuses any of that (or there is no KVM, as in
- * the unit tests), the vector falls back to KVM_SIGNAL_MSI.  Every message
+ * the unit tests, or pci.irqfd=false), the vector falls back to
+ * KVM_SIGNAL_MSI, which needs no routing change while the guest runs.  Every message
  * the core raises is counted in pi->pi_msgs, which is how the tests see
  * deliveries.
  *
@@ -27,13 +28,6 @@
 #include "bus/pci_priv.h"
 #include "vmm/irq.h"
 #include "vmm/vm.h"
-
-struct msix_vec {
-	int gsi;     /* MSI route, or -1 */
-	int efd;     /* eventfd bound to gsi by an irqfd, or -1 */
-	bool stale;  /* the entry changed since the route was committed */
-	bool failed; /* KVM refused: deliver with KVM_SIGNAL_MSI */
-};
 
 /* The register at [roff, roff + rlen) after a write of `bytes` at `off`. */
 static uint32_t merge(uint32_t old, int roff, int rlen, int off, int bytes,
@@ -245,6 +239,10 @@ static void vec_prepare(struct pci_devinst *pi, int i)
 
 	if (v->failed || vm == NULL || vm->fd < 0)
 		return;
+	if (!pci_func_of(pi)->sys->irqfd) {
+		v->failed = true; /* pci.irqfd=false: KVM_SIGNAL_MSI only */
+		return;
+	}
 	if (v->gsi < 0) {
 		gsi = vm_msi_route_alloc(vm);
 		if (gsi < 0)

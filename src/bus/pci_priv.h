@@ -109,6 +109,14 @@ static inline struct pci_func *pci_func_of(struct pci_devinst *pi)
 	return (struct pci_func *)pi; /* pi is the first member */
 }
 
+/* Per MSI-X vector KVM state (pi->pi_msix.kvm is an array of these). */
+struct msix_vec {
+	int gsi;     /* MSI route, or -1 */
+	int efd;     /* eventfd bound to gsi by an irqfd, or -1 */
+	bool stale;  /* the entry changed since the route was committed */
+	bool failed; /* KVM refused: deliver with KVM_SIGNAL_MSI */
+};
+
 struct pci_pirq {
 	uint8_t reg;     /* the LPC's PIRQx register: IRQ or PIRQ_DIS */
 	int use_count;   /* slot pins routed through the link */
@@ -132,7 +140,9 @@ struct pci_sys {
 	pthread_mutex_t irq_lock;
 	struct pci_pirq pirq[PCI_NPIRQ];
 	uint8_t irq_counts[PCI_NISA_IRQ]; /* PIRQ links per ISA IRQ */
+	int isa_active[PCI_NISA_IRQ];     /* asserted links per ISA IRQ */
 	struct pci_func *lpc;
+	bool irqfd; /* pci.irqfd: MSI-X through irqfds (default true) */
 	bool cf8_claimed, cfc_claimed, ecam_claimed;
 };
 

@@ -98,7 +98,7 @@ int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
 	uint64_t a_facs, a_dsdt, list[4];
 	uint8_t *rsdp, *rsdt, *xsdt, *fadt, *madt, *mcfg = NULL, *spcr = NULL;
 	uint8_t *facs, *dsdt, *aml = NULL;
-	size_t aml_len, madt_len = acpi_madt_len(m);
+	size_t aml_len, madt_len;
 	int n = 0, rc;
 
 	if (info != NULL)
@@ -106,6 +106,7 @@ int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
 	if (m->ncpus < 1 || m->ncpus > VM_MAX_VCPUS || gpa % TABLE_ALIGN != 0 ||
 	    gpa > UINT32_MAX - cap)
 		return -EINVAL;
+	madt_len = acpi_madt_len(m);
 	if ((rc = acpi_dsdt(m, &aml, &aml_len)) != 0)
 		return rc;
 	/* The tables the RSDT and XSDT list. */

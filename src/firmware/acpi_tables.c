@@ -131,7 +131,7 @@ static bool any_x2(const struct fw_machine *m, bool *any_x)
 	bool x2 = false;
 
 	*any_x = false;
-	for (int i = 0; i < m->ncpus; i++) {
+	for (int i = 0; i < m->ncpus && i < VM_MAX_VCPUS; i++) {
 		if (use_x2apic(m, i))
 			x2 = true;
 		else
@@ -171,7 +171,7 @@ void acpi_madt(const struct fw_machine *m, uint8_t *t, size_t len)
 	fw_put32(p + 4, MADT_PCAT_COMPAT); /* the 8259s are there too */
 	p += 8;
 	/* The processor UID is the vCPU index, as the DSDT's _UID. */
-	for (int i = 0; i < m->ncpus; i++) {
+	for (int i = 0; i < m->ncpus && i < VM_MAX_VCPUS; i++) {
 		if (use_x2apic(m, i)) {
 			p[0] = MADT_X2APIC;
 			p[1] = 16;

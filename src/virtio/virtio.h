@@ -5,8 +5,8 @@
  * per device with the "transport" key (-s 4,virtio-blk,disk.img,
  * transport=modern|legacy|transitional; transitional by default):
  *  - legacy (virtio 0.9.5): the transitional device ID from the spec's
- *    table (0x1000 net, 0x1001 blk, 0x1003 console, 0x1005 rng; not
- *    0x1000 + type - 1), the register block in I/O
+ *    table (0x1000 net, 0x1001 blk, 0x1003 console, 0x1005 rng), subsystem
+ *    device ID = type, the register block in I/O
  *    BAR 0 as bhyve's virtio.c lays it out, device config after it (at 20,
  *    or 24 with MSI-X enabled);
  *  - modern (virtio 1.x): device ID 0x1040 + type, revision 1, vendor

@@ -564,22 +564,21 @@ static void release(struct virtio_dev *vd)
 }
 
 /*
- * Transitional PCI device IDs are a table, not a formula (virtio 1.2,
- * 4.1.2.1): net 0x1000, block 0x1001, console 0x1003, entropy 0x1005.
+ * Transitional (legacy) PCI device IDs are a table, not a formula: the
+ * rng is 0x1005 although its type is 4 (virtio 1.2, 4.1.2.1).  0: the type
+ * has no legacy ID and can only be offered as a modern device.
  */
-static uint16_t legacy_devid(uint16_t type)
+uint16_t virtio_pci_legacy_id(uint16_t type)
 {
 	switch (type) {
-	case VIRTIO_ID_NET:
-		return 0x1000;
-	case VIRTIO_ID_BLOCK:
-		return 0x1001;
-	case VIRTIO_ID_CONSOLE:
-		return 0x1003;
-	case VIRTIO_ID_RNG:
-		return 0x1005;
-	default:
-		return (uint16_t)(0x1000 + type - 1);
+	case VIRTIO_ID_NET: return 0x1000;
+	case VIRTIO_ID_BLOCK: return 0x1001;
+	case 5: return 0x1002; /* memory balloon */
+	case VIRTIO_ID_CONSOLE: return 0x1003;
+	case 8: return 0x1004; /* SCSI host */
+	case VIRTIO_ID_RNG: return 0x1005;
+	case 9: return 0x1009; /* 9P transport */
+	default: return 0;
 	}
 }
 
@@ -592,7 +591,7 @@ static void set_ids(struct virtio_dev *vd)
 	pci_set_cfgdata16(pi, VTPCI_R_VENDOR, VIRTIO_PCI_VENDOR);
 	pci_set_cfgdata16(pi, VTPCI_R_DEVICE, (uint16_t)(modern_only ?
 	    VIRTIO_PCI_DEVID_MODERN + ops->device_type :
-	    legacy_devid(ops->device_type)));
+	    virtio_pci_legacy_id(ops->device_type)));
 	/* Transitional devices must have revision 0, modern ones >= 1. */
 	pci_set_cfgdata8(pi, VTPCI_R_REVID, modern_only ? 1 : 0);
 	pci_set_cfgdata8(pi, VTPCI_R_PROGIF, (uint8_t)ops->pci_class);
@@ -614,6 +613,12 @@ int virtio_dev_init(struct virtio_dev *vd, const struct virtio_ops *ops,
 	rc = check_ops(ops);
 	if (rc == 0)
 		rc = parse_transport(ops, cfg, &t);
+	if (rc == 0 && t != VIRTIO_MODERN &&
+	    virtio_pci_legacy_id(ops->device_type) == 0) {
+		khyve_warnx("%s: has no legacy form; use transport=modern",
+		    ops->name);
+		rc = -EINVAL;
+	}
 	if (rc != 0)
 		return rc;
 

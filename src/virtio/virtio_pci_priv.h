@@ -113,4 +113,7 @@ int vtpci_pcicfg_read(struct virtio_dev *vd, int offset, int bytes,
 int vtpci_pcicfg_write(struct virtio_dev *vd, int offset, int bytes,
     uint32_t val);
 
+/* The transitional PCI device ID for a virtio type, 0 if it has none. */
+uint16_t virtio_pci_legacy_id(uint16_t type);
+
 #endif

@@ -7,9 +7,9 @@
  * and to the PIC pin (master for 0..7, slave for 8..15, pin = gsi % 8);
  * GSI 16..23 to the I/O APIC only.  vm_irq_init() does not commit it,
  * since KVM_CREATE_IRQCHIP installed the same table.  Every later change
- * (an MSI route, a PIRQ link steered to a PIC pin) edits the copy and
- * commits all of it with KVM_SET_GSI_ROUTING; a failed commit restores the
- * copy, so the copy always equals what KVM holds.
+ * (an MSI route) edits the copy and commits all of it with
+ * KVM_SET_GSI_ROUTING; a failed commit restores the copy, so the copy
+ * always equals what KVM holds.
  *
  * Invariants (under `lock`): e[0 .. n) holds at most one entry per
  * (gsi, irqchip) pair and one MSI entry per GSI; msi_used[g] is set exactly
@@ -254,47 +254,6 @@ void vm_msi_route_free(struct vm *vm, int gsi)
 		}
 	}
 	pthread_mutex_unlock(&q->lock);
-}
-
-int vm_irq_route_pic(struct vm *vm, int gsi, int isa_irq)
-{
-	struct vm_irq *q = irq_of(vm);
-	struct kvm_irq_routing_entry saved[2];
-	int nsaved = 0, n0, i, rc = 0;
-
-	if (q == NULL)
-		return -ENODEV;
-	if (gsi < IRQ_NISA || gsi >= IRQ_NDEFAULT_GSI || isa_irq >= IRQ_NISA)
-		return -EINVAL;
-	pthread_mutex_lock(&q->lock);
-	n0 = q->n;
-	/* At most one PIC entry (master or slave) exists for these GSIs. */
-	for (int chip = KVM_IRQCHIP_PIC_MASTER; chip <= KVM_IRQCHIP_PIC_SLAVE;
-	     chip++) {
-		if ((i = find(q, gsi, KVM_IRQ_ROUTING_IRQCHIP, chip)) >= 0) {
-			saved[nsaved++] = q->e[i];
-			remove_at(q, i);
-		}
-	}
-	if (isa_irq >= 0) {
-		if ((rc = grow(q)) != 0)
-			goto undo;
-		q->e[q->n++] = irqchip_entry(gsi, isa_irq < 8 ?
-		    KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-		    isa_irq % 8);
-	}
-	if (nsaved == 0 && isa_irq < 0)
-		goto out; /* nothing changed */
-	if ((rc = commit(vm, q)) == 0)
-		goto out;
-undo:
-	if (isa_irq >= 0 && q->n > n0 - nsaved)
-		q->n--;
-	for (i = 0; i < nsaved; i++)
-		q->e[q->n++] = saved[i];
-out:
-	pthread_mutex_unlock(&q->lock);
-	return rc;
 }
 
 int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data)

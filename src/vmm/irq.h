@@ -53,17 +53,11 @@ int vm_ioeventfd(struct vm *vm, int fd, bool pio, uint64_t addr, int len,
     bool match, uint64_t data, bool assign);
 
 /*
- * Extensions for the PCI INTx router (bus/pci_irq.c), bhyve's
- * vm_isa_assert_irq(atpic, ioapic) on KVM's routing:
- *
- * vm_irq_route_pic: make GSI `gsi` (16..23, one PIRQ link) also drive PIC
- * input `isa_irq` (0..15), or no PIC input (isa_irq < 0); commits.
- * vm_isa_irq_level: mark ISA IRQ `isa_irq` level-triggered in the PIC's
- * ELCR (bhyve's vm_isa_set_irq_trigger(LEVEL_TRIGGER)); the in-kernel PIC
- * serves the ELCR ports 0x4d0/0x4d1 itself.
- * Both: 0, -EINVAL (range), -ENODEV (no VM) or KVM's error.
+ * (Extension, for the PCI INTx router.)  Mark ISA IRQ `isa_irq` (0..15)
+ * level-triggered in the PIC's ELCR, as bhyve's
+ * vm_isa_set_irq_trigger(LEVEL_TRIGGER); the in-kernel PIC serves the ELCR
+ * ports 0x4d0/0x4d1 itself.  0, -EINVAL, -ENODEV (no VM) or KVM's error.
  */
-int vm_irq_route_pic(struct vm *vm, int gsi, int isa_irq);
 int vm_isa_irq_level(struct vm *vm, int isa_irq);
 
 #endif

@@ -10,6 +10,14 @@
  * and sending it SIG_KICK, which is blocked in the thread except inside
  * KVM_RUN (KVM_SET_SIGNAL_MASK), so a kick can never be lost between the
  * check of vm->exit_requested and the ioctl.
+ *
+ * Debugging (-G, gdb/gdb.h): the stub stops a vCPU by setting
+ * vcpu->gdb_stop and kicking it.  The loop then lets KVM finish any
+ * half-done exit (one KVM_RUN with immediate_exit, so registers are
+ * consistent) and parks in gdb_vcpu_park() until the debugger resumes
+ * it.  KVM_EXIT_DEBUG (breakpoints, watchpoints, single steps) goes to
+ * gdb_vcpu_debug_exit().  Without -G, vm->gdb is NULL and none of this
+ * runs.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +35,7 @@
 #include "common.h"
 #include "config.h"
 #include "firmware/loader.h"
+#include "gdb/gdb.h"
 #include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
 
@@ -488,10 +497,12 @@ static int vmexit_internal_error(struct vcpu *v)
 
 static int vmexit_debug(struct vcpu *v)
 {
-	/* The gdb stub (-G) will take these; until then a debug exit means
-	 * someone enabled guest debugging without a consumer. */
-	khyve_dbg("vCPU %d: debug exit at 0x%llx", v->id,
-	    (unsigned long long)v->run->debug.arch.pc);
+	/* Only the gdb stub enables guest debugging (KVM_SET_GUEST_DEBUG). */
+	if (v->vm->gdb != NULL)
+		gdb_vcpu_debug_exit(v);
+	else
+		khyve_dbg("vCPU %d: debug exit at 0x%llx", v->id,
+		    (unsigned long long)v->run->debug.arch.pc);
 	return VMEXIT_CONTINUE;
 }
 
@@ -548,38 +559,49 @@ void vcpu_poll_halt(struct vm *vm)
 /* ---- the loop ---- */
 
 /*
- * A SIG_KICK still pending after KVM_RUN returned EINTR (it is blocked
- * out here, so its handler never runs) would make every later KVM_RUN
- * return EINTR at once: the vCPU spins in this loop and the guest stops
- * (seen under nested KVM as the intermittent "stall": the kvm_userspace_exit
- * tracepoint fires every few microseconds, no guest exits).  Consume it;
- * the kick has done its job, and exit_requested / halt_check carry the
- * reason.
+ * A kick that made KVM_RUN return EINTR is still pending: KVM unblocks
+ * SIG_KICK only inside KVM_RUN and blocks it again before returning, so
+ * the handler never runs and every later KVM_RUN would fail at once.
+ * Take it off the queue (as QEMU's kvm_eat_signals did).  A kick sent
+ * after this stays pending and stops the next KVM_RUN: none is lost.
  */
 static void eat_kicks(void)
 {
 	static const struct timespec zero = { 0, 0 };
-	sigset_t kick;
+	sigset_t set;
 
-	sigemptyset(&kick);
-	sigaddset(&kick, SIG_KICK);
-	while (sigtimedwait(&kick, NULL, &zero) == SIG_KICK)
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	while (sigtimedwait(&set, NULL, &zero) == SIG_KICK)
 		;
 }
 
 static void vm_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	/* True when the last KVM_RUN returned EINTR (or none ran yet): no
+	 * exit is half done, so the vCPU's state is what KVM reports. */
+	bool settled = true;
 
 	while (!atomic_load(&vm->exit_requested)) {
 		uint32_t reason;
 
+		if (atomic_load(&v->gdb_stop)) {
+			if (settled) {
+				gdb_vcpu_park(v);
+				continue;
+			}
+			/* KVM completes a pending I/O or MMIO exit on
+			 * entry, then leaves at once with EINTR. */
+			v->run->immediate_exit = 1;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
 				khyve_warn("vCPU %d: KVM_RUN", v->id);
 				vm_request_exit(vm, KHYVE_EXIT_ERROR);
 				return;
 			}
+			settled = true;
 			v->run->immediate_exit = 0;
 			eat_kicks();
 			if (atomic_exchange(&v->halt_check, false)) {
@@ -588,6 +610,7 @@ static void vm_loop(struct vcpu *v)
 			}
 			continue;
 		}
+		settled = false;
 		reason = v->run->exit_reason;
 		if (reason >= ARRAY_SIZE(handlers) || handlers[reason] == NULL) {
 			khyve_warnx("vCPU %d: unhandled KVM exit reason %u",
@@ -628,6 +651,8 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	vm_loop(v);
+	if (v->vm->gdb != NULL)
+		gdb_vcpu_gone(v);
 	return NULL;
 }
 
@@ -655,16 +680,20 @@ int vm_start(struct vm *vm)
 	return rc;
 }
 
+void vcpu_kick(struct vcpu *v)
+{
+	if (v->run != NULL)
+		v->run->immediate_exit = 1;
+	if (v->thread_started)
+		pthread_kill(v->thread, SIG_KICK);
+}
+
 void vcpu_kick_all(struct vm *vm)
 {
-	for (int i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		if (v->run != NULL)
-			v->run->immediate_exit = 1;
-		if (v->thread_started)
-			pthread_kill(v->thread, SIG_KICK);
-	}
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	if (vm->gdb != NULL)
+		gdb_vm_exiting(vm);
 }
 
 void vm_stop(struct vm *vm)

@@ -18,8 +18,12 @@ void vcpu_destroy_all(struct vm *vm);
 /* Put the BSP in the state a kernel loader asked for. */
 int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_state *bs);
 
-/* Make every vCPU leave KVM_RUN soon (after vm_request_exit). */
+/* Make every vCPU leave KVM_RUN soon (after vm_request_exit); vCPUs
+ * parked by the gdb stub are released too. */
 void vcpu_kick_all(struct vm *vm);
+/* Make one vCPU leave KVM_RUN soon (immediate_exit + SIG_KICK).  Only
+ * sends a signal, so it is safe with any lock held. */
+void vcpu_kick(struct vcpu *vcpu);
 
 /*
  * Ask every vCPU to check whether it is halted with interrupts disabled;

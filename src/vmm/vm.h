@@ -27,6 +27,7 @@ struct mevent_loop;
 struct config_node;
 struct vm_irq;
 struct pci_sys;
+struct gdb_stub;
 
 #define VM_MAX_VCPUS 256 /* bhyve's VM_MAXCPU on FreeBSD 14 is 16..; KVM allows more */
 
@@ -47,6 +48,9 @@ struct vcpu {
 	 * answered by the vCPU's own thread. */
 	atomic_bool halt_check;
 	atomic_bool halted; /* halted with IF=0, or waiting for INIT/SIPI */
+	/* The gdb stub wants this vCPU parked outside KVM_RUN (gdb/gdb.h):
+	 * set by the stub, read by the vCPU's run loop. */
+	atomic_bool gdb_stop;
 };
 
 struct vm {
@@ -72,6 +76,8 @@ struct vm {
 	atomic_int exit_requested;
 	int exit_status;
 	int exit_fd; /* eventfd the main loop watches */
+
+	struct gdb_stub *gdb; /* -G: the debug server (gdb/gdb.h), or NULL */
 };
 
 /*

@@ -120,7 +120,17 @@ if "$KHYVE" -s help 2>/dev/null | grep -q virtio-blk; then
 	truncate -s 1M "$_tmp/disk.img"
 	pci+=(-s 4,virtio-blk,"$_tmp/disk.img")
 fi
+if "$KHYVE" -s help 2>/dev/null | grep -q virtio-net; then pci+=(-s 5,virtio-net,slirp); fi
 run pci-2cpus 2 1 1 0 "${pci[@]}"
+# With INTx in use, _PRT lists them (APIC and PIC model packages).
+if [ "${#pci[@]}" -gt 4 ]; then
+	if grep -q 'Method (_PRT' "$_tmp/pci-2cpus/dsdt.dsl" 2>/dev/null &&
+	    grep -A8 'Name (PRTA' "$_tmp/pci-2cpus/dsdt.dsl" | grep -qE '0x000[345]FFFF'; then
+		pass pci-2cpus/prt
+	else
+		fail pci-2cpus/prt "no _PRT entries for the virtio slots in the DSDT"
+	fi
+fi
 
 # Leaving through the tables; -Y leaves the MP table out (ACPI and
 # SMBIOS stay).

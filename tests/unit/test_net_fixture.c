@@ -229,8 +229,9 @@ void nf_publish(struct nf *t, int q, uint16_t head)
 	fx_w16(nf_host(t, nq->avail + 4 + 2ULL * (nq->avail_idx % NF_QSIZE),
 	    2), head);
 	nq->avail_idx++;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	fx_w16(nf_host(t, nq->avail + 2, 2), nq->avail_idx);
+	/* Release: the slot and descriptors before the index, as a driver. */
+	__atomic_store_n((uint16_t *)nf_host(t, nq->avail + 2, 2),
+	    nq->avail_idx, __ATOMIC_RELEASE);
 }
 
 uint16_t nf_post(struct nf *t, int q, const struct nf_buf *b, int n)

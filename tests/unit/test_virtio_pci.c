@@ -18,6 +18,7 @@
 #include "loader_fixture.h"
 #include "test.h"
 #include "virtio/virtio.h"
+#include "virtio/virtio_pci_priv.h"
 #include "vmm/vm.h"
 
 /* ---- the fake device ---- */
@@ -419,6 +420,16 @@ static void msix_entry(struct fx *f, int i, uint64_t addr, uint32_t data)
 }
 
 /* ---- tests ---- */
+
+TEST(virtio_pci_legacy_ids)
+{
+	/* A table, not 0x1000 + type - 1: the rng (type 4) is 0x1005. */
+	CHECK_EQ(virtio_pci_legacy_id(VIRTIO_ID_NET), 0x1000);
+	CHECK_EQ(virtio_pci_legacy_id(VIRTIO_ID_BLOCK), 0x1001);
+	CHECK_EQ(virtio_pci_legacy_id(VIRTIO_ID_CONSOLE), 0x1003);
+	CHECK_EQ(virtio_pci_legacy_id(VIRTIO_ID_RNG), 0x1005);
+	CHECK_EQ(virtio_pci_legacy_id(19), 0); /* vsock: modern only */
+}
 
 TEST(virtio_pci_transport_key)
 {
