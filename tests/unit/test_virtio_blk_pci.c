@@ -15,6 +15,7 @@
 #include "bus/pci_emul.h"
 #include "config.h"
 #include "loader_fixture.h"
+#include "pci_fixture.h"
 #include "test.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_blk.h"
@@ -60,40 +61,25 @@ static uint8_t ipat(uint64_t off)
 	return (uint8_t)(off * 5 + (off >> 9) + 1);
 }
 
-static uint64_t bus_rd(struct iobus *bus, uint64_t addr, int size)
+/* Slot SLOT's configuration space through 0xCF8/0xCFC (pci_fixture). */
+static uint32_t dcfg_rd(struct pfx *f, int off, int size)
 {
-	uint64_t v = ~0ULL;
-
-	if (iobus_access(bus, NULL, addr, size, false, &v) != 0)
-		return 0xdead0000dead0000ULL;
-	return size == 8 ? v : v & ((1ULL << (8 * size)) - 1);
+	return cfg_rd(&f->vm, SLOT, off, size);
 }
 
-static void bus_wr(struct iobus *bus, uint64_t addr, int size, uint64_t v)
+static void dcfg_wr(struct pfx *f, int off, int size, uint32_t v)
 {
-	iobus_access(bus, NULL, addr, size, true, &v);
-}
-
-static uint32_t cfg_rd(struct pfx *f, int off, int size)
-{
-	bus_wr(&f->vm.pio, 0xcf8, 4, 0x80000000u | SLOT << 11 | (off & 0xfc));
-	return (uint32_t)bus_rd(&f->vm.pio, 0xcfc + (off & 3), size);
-}
-
-static void cfg_wr(struct pfx *f, int off, int size, uint32_t v)
-{
-	bus_wr(&f->vm.pio, 0xcf8, 4, 0x80000000u | SLOT << 11 | (off & 0xfc));
-	bus_wr(&f->vm.pio, 0xcfc + (off & 3), size, v);
+	cfg_wr(&f->vm, SLOT, off, size, v);
 }
 
 static uint64_t mr(struct pfx *f, uint64_t off, int size)
 {
-	return bus_rd(&f->vm.mmio, f->bar4 + off, size);
+	return mm_rd(&f->vm, f->bar4 + off, size);
 }
 
 static void mw(struct pfx *f, uint64_t off, int size, uint64_t v)
 {
-	bus_wr(&f->vm.mmio, f->bar4 + off, size, v);
+	mm_wr(&f->vm, f->bar4 + off, size, v);
 }
 
 static uint8_t *g(struct pfx *f, uint64_t gpa, uint64_t len)
@@ -154,9 +140,9 @@ static void pfx_free(struct pfx *f)
 /* Map BAR 4 where the core put it, enable memory decoding. */
 static void map_bar4(struct pfx *f)
 {
-	f->bar4 = (cfg_rd(f, 0x20, 4) & ~0xfULL) |
-	    (uint64_t)cfg_rd(f, 0x24, 4) << 32;
-	cfg_wr(f, 0x04, 2, 0x0006); /* memory space, bus master */
+	f->bar4 = (dcfg_rd(f, 0x20, 4) & ~0xfULL) |
+	    (uint64_t)dcfg_rd(f, 0x24, 4) << 32;
+	dcfg_wr(f, 0x04, 2, 0x0006); /* memory space, bus master */
 }
 
 static uint64_t dev_features(struct pfx *f)
@@ -251,9 +237,9 @@ TEST(vtblk_pci_guest_view)
 	if (f->rc != 0)
 		goto out;
 	/* Identity: virtio vendor, modern block device, storage class. */
-	CHECK_EQ(cfg_rd(f, 0x00, 2), 0x1af4);
-	CHECK_EQ(cfg_rd(f, 0x02, 2), 0x1040 + VIRTIO_ID_BLOCK);
-	CHECK_EQ(cfg_rd(f, 0x0b, 1), 0x01);
+	CHECK_EQ(dcfg_rd(f, 0x00, 2), 0x1af4);
+	CHECK_EQ(dcfg_rd(f, 0x02, 2), 0x1040 + VIRTIO_ID_BLOCK);
+	CHECK_EQ(dcfg_rd(f, 0x0b, 1), 0x01);
 	map_bar4(f);
 	feat = dev_features(f);
 	CHECK((feat >> VIRTIO_F_VERSION_1) & 1);

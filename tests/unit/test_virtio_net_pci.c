@@ -16,6 +16,7 @@
 #include "config.h"
 #include "loader_fixture.h"
 #include "options.h"
+#include "pci_fixture.h"
 #include "test.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_net.h"
@@ -47,39 +48,25 @@ struct vn {
 	uint16_t avail[2]; /* the driver's avail->idx */
 };
 
-static uint64_t bus_rd(struct iobus *bus, uint64_t addr, int size)
+/* Slot SLOT's configuration space through 0xCF8/0xCFC (pci_fixture). */
+static uint32_t dcfg_rd(struct vn *t, int off, int size)
 {
-	uint64_t v = 0;
-
-	iobus_access(bus, NULL, addr, size, false, &v);
-	return size == 8 ? v : v & ((1ULL << (8 * size)) - 1);
+	return cfg_rd(&t->vm, SLOT, off, size);
 }
 
-static void bus_wr(struct iobus *bus, uint64_t addr, int size, uint64_t v)
+static void dcfg_wr(struct vn *t, int off, int size, uint32_t v)
 {
-	iobus_access(bus, NULL, addr, size, true, &v);
-}
-
-static uint32_t cfg_rd(struct vn *t, int off, int size)
-{
-	bus_wr(&t->vm.pio, 0xcf8, 4, 0x80000000u | SLOT << 11 | (off & 0xfc));
-	return (uint32_t)bus_rd(&t->vm.pio, 0xcfc + (off & 3), size);
-}
-
-static void cfg_wr(struct vn *t, int off, int size, uint32_t v)
-{
-	bus_wr(&t->vm.pio, 0xcf8, 4, 0x80000000u | SLOT << 11 | (off & 0xfc));
-	bus_wr(&t->vm.pio, 0xcfc + (off & 3), size, v);
+	cfg_wr(&t->vm, SLOT, off, size, v);
 }
 
 static uint64_t mr(struct vn *t, uint64_t off, int size)
 {
-	return bus_rd(&t->vm.mmio, t->bar4 + off, size);
+	return mm_rd(&t->vm, t->bar4 + off, size);
 }
 
 static void mw(struct vn *t, uint64_t off, int size, uint64_t v)
 {
-	bus_wr(&t->vm.mmio, t->bar4 + off, size, v);
+	mm_wr(&t->vm, t->bar4 + off, size, v);
 }
 
 static uint8_t *host(struct vn *t, uint64_t gpa, uint64_t len)
@@ -144,13 +131,13 @@ TEST(virtio_net_pci_slirp_arp_end_to_end)
 	    "34:56"), 0);
 	CHECK_EQ(pci_emul_init(&t->vm), 0);
 	/* IDs: virtio vendor, transitional network device. */
-	CHECK_EQ(cfg_rd(t, 0x00, 2), 0x1af4);
-	CHECK_EQ(cfg_rd(t, 0x02, 2), 0x1000);
-	CHECK_EQ(cfg_rd(t, 0x2e, 2), VIRTIO_ID_NET);
+	CHECK_EQ(dcfg_rd(t, 0x00, 2), 0x1af4);
+	CHECK_EQ(dcfg_rd(t, 0x02, 2), 0x1000);
+	CHECK_EQ(dcfg_rd(t, 0x2e, 2), VIRTIO_ID_NET);
 	/* Decoding on; BAR 4 (64-bit memory) as the core assigned it. */
-	cfg_wr(t, 0x04, 2, 0x7);
-	t->bar4 = (uint64_t)cfg_rd(t, 0x20, 4) & ~0xfULL;
-	t->bar4 |= (uint64_t)cfg_rd(t, 0x24, 4) << 32;
+	dcfg_wr(t, 0x04, 2, 0x7);
+	t->bar4 = (uint64_t)dcfg_rd(t, 0x20, 4) & ~0xfULL;
+	t->bar4 |= (uint64_t)dcfg_rd(t, 0x24, 4) << 32;
 	CHECK(t->bar4 != 0);
 
 	mw(t, CC_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE);
