@@ -59,23 +59,43 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) bash tests/run
 
-# Optional: the gdb stub's packet fuzz target.  Always a replay build with
-# $(CC) (fuzz/replay.c runs a corpus); with clang's libFuzzer also a real
-# fuzzer: build/fuzz/gdb_packet_fuzz fuzz/corpus/gdb_packet
+# Fuzz targets (fuzz/*_fuzz.c, see README "Fuzzing"): each links with
+# clang's libFuzzer, ASan and UBSan against every src object but main.o
+# (built again with coverage in build/fuzz/obj) and the unit-test fixtures
+# it uses.  `make fuzz` builds build/fuzz/NAME_fuzz for every target, plus
+# the gdb target's plain $(CC) replay build (fuzz/replay.c);
+# `make fuzz-smoke` runs each briefly on fuzz/corpus/NAME (scripts/fuzz-smoke.sh).
+FUZZ_CC     ?= clang
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Wno-gnu-variable-sized-type-not-at-end -D_GNU_SOURCE \
+               -Isrc -Itests/unit -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_TARGETS := $(patsubst fuzz/%_fuzz.c,%,$(sort $(wildcard fuzz/*_fuzz.c)))
+FUZZ_BINS   := $(FUZZ_TARGETS:%=build/fuzz/%_fuzz)
+FUZZ_OBJS   := $(patsubst %.c,build/fuzz/obj/%.o,$(filter-out src/main.c,$(SRCS)) \
+               tests/unit/pci_fixture.c tests/unit/test_net_fixture.c)
 FUZZ_SRCS := fuzz/gdb_packet_fuzz.c src/gdb/gdb_packet.c src/gdb/gdb_server.c \
              src/gdb/gdb_regs.c src/log.c
-fuzz:
+
+fuzz: $(FUZZ_BINS) build/fuzz/gdb_packet_replay
+
+build/fuzz/gdb_packet_replay: fuzz/replay.c $(FUZZ_SRCS)
 	@mkdir -p build/fuzz
-	$(CC) $(CFLAGS) -o build/fuzz/gdb_packet_replay fuzz/replay.c $(FUZZ_SRCS)
-	@if command -v clang >/dev/null && echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
-	    clang -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null; then \
-	  echo "clang -fsanitize=fuzzer,address,undefined ... -o build/fuzz/gdb_packet_fuzz"; \
-	  clang -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	    -o build/fuzz/gdb_packet_fuzz $(FUZZ_SRCS); \
-	else echo "fuzz: no clang with libFuzzer; built only the replay driver"; fi
+	$(CC) $(CFLAGS) -o $@ fuzz/replay.c $(FUZZ_SRCS)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/%_fuzz: build/fuzz/obj/fuzz/%_fuzz.o $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $@ $^ $(LDLIBS)
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-smoke: fuzz
+	@bash scripts/fuzz-smoke.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build
 
-.PHONY: all guests deps run test clean fuzz
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+.PHONY: all guests deps run test clean fuzz fuzz-smoke
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(wildcard build/fuzz/obj/*/*.d build/fuzz/obj/*/*/*.d)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common.h"
 #include "loader_fixture.h"
 #include "virtio/virtqueue.h"
 
