@@ -1,0 +1,23 @@
+/*
+ * msix_fuzz.c - MSI and MSI-X (src/bus/pci_msi.c): the same guest as
+ * pci_fuzz.c but with BAR accesses aimed at the MSI-X table and PBA (any
+ * offset, size and value: entries half written, masked and unmasked,
+ * vector control junk), the capabilities' control words, and messages
+ * raised by the device for any vector number while the guest changes
+ * them.
+ */
+#include "pci.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vm vm;
+	struct fz f;
+
+	if (pcifz_setup(&vm) != 0)
+		abort();
+	fz_init(&f, data, size);
+	while (fz_more(&f))
+		pcifz_op(&vm, &f, true);
+	pcifz_teardown(&vm);
+	return 0;
+}
