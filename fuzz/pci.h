@@ -24,15 +24,20 @@ static const struct {
 } pcifz_fn[6] = { { 0, 0 }, { 3, 0 }, { 4, 0 }, { 5, 0 }, { 5, 1 },
 		  { 7, 0 } /* empty */ };
 
-static inline int pcifz_setup(struct vm *vm)
+/* `slot3`: the emulation in slot 3 (pci-test, or a virtio device). */
+static inline int pcifz_setup(struct vm *vm, const char *slot3,
+    const struct guest_mem *ram)
 {
 	config_init();
 	slot_dev(0, 0, 0, "hostbridge");
-	slot_dev(0, 3, 0, "pci-test");
+	slot_dev(0, 3, 0, slot3);
 	slot_dev(0, 4, 0, "pci-test-msix");
 	slot_dev(0, 5, 0, "pci-test-msix");
 	slot_dev(0, 5, 1, "pci-test");
-	return setup(vm);
+	pci_fake_vm(vm);
+	if (ram != NULL)
+		vm->mem = *ram;
+	return pci_emul_init(vm);
 }
 
 static inline void pcifz_teardown(struct vm *vm)

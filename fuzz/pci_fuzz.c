@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vm vm;
 	struct fz f;
 
-	if (pcifz_setup(&vm) != 0)
+	if (pcifz_setup(&vm, "pci-test", NULL) != 0)
 		abort();
 	fz_init(&f, data, size);
 	while (fz_more(&f))
