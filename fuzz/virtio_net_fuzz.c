@@ -31,7 +31,7 @@ static void drain_peer(struct nf *t)
 	ssize_t n;
 
 	while ((n = nf_host_recv(t, buf, sizeof(buf))) >= 0)
-		if (n > 65536 + 12)
+		if (n > VTNET_MAX_FRAME + VTNET_HDR_LEN)
 			abort();
 }
 
