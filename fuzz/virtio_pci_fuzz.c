@@ -10,12 +10,15 @@
  * driver sequence; mutations break it anywhere.
  *
  * The device's I/O thread runs as in khyve (kicks arrive as eventfd
- * writes), so a queue the guest enables and kicks is served; the rings
- * are in RAM the input never fills, so the device finds them empty
- * unless the input writes them through the legacy PFN at address 0.
+ * writes), so a queue the guest enables and kicks is served.  Input: a
+ * 16-bit length and that many bytes copied to guest RAM at 0x10000 (where
+ * a legacy PFN of 0x10 puts queue 0's descriptor table and avail ring),
+ * then the accesses of pci.h.
  */
 #include "loader_fixture.h"
 #include "pci.h"
+
+#define RING_GPA 0x10000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pcifz_setup(&vm, "virtio-rnd", &ram.m) != 0)
 		abort();
 	fz_init(&f, data, size);
+	fz_bytes(&f, ram.m.r[0].host + RING_GPA, fz_u16(&f) % 4096);
 	while (fz_more(&f))
 		pcifz_op(&vm, &f, false);
 	pcifz_teardown(&vm);
