@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -43,7 +44,7 @@ static const uint32_t types[8] = {
 /* Wait (bounded) until every chain taken is back, or the queue broke. */
 static void settle(struct virtio_dev *vd, struct vqueue *vq)
 {
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < 100000; i++) {
 		bool done;
 
 		virtio_lock(vd);
@@ -51,7 +52,10 @@ static void settle(struct virtio_dev *vd, struct vqueue *vq)
 		virtio_unlock(vd);
 		if (done)
 			return;
-		usleep(100);
+		if (i > 100)
+			usleep(50);
+		else
+			sched_yield();
 	}
 	abort(); /* a request never completed */
 }
