@@ -30,6 +30,8 @@ struct fzr {
 	uint64_t ram_end;          /* end of the RAM region buffers are in */
 	/* Driver state. */
 	uint16_t avail_idx, next_desc;
+	uint16_t used_seen;        /* used entries fzr_check_used() checked */
+	bool hostile;              /* a hostile chain or ring event was made */
 	uint64_t next_ind, next_buf;
 };
 
@@ -113,6 +115,8 @@ static inline uint16_t fzr_chain(struct fzr *r, struct fz *f)
 	bool indirect = r->indirect && (c & 0x40);
 	bool hostile = (c & 0x80) != 0;
 	uint64_t table;
+
+	r->hostile |= hostile;
 	uint16_t head = (uint16_t)(r->next_desc % r->size), first;
 
 	if (nwrite > nsegs)
@@ -201,6 +205,7 @@ static inline void fzr_hostile(struct fzr *r, struct fz *f)
 {
 	uint8_t c = fz_u8(f);
 
+	r->hostile = true;
 	switch (c & 3) {
 	case 0:
 		r->avail_idx = fz_u16(f);
@@ -218,6 +223,72 @@ static inline void fzr_hostile(struct fzr *r, struct fz *f)
 		    fz_u16(f));
 		break;
 	}
+}
+
+/* Device-writable bytes of the chain at `head`, or -1 if it is not a
+ * well-formed chain (then the device returned it for its own reasons). */
+static inline int64_t fzr_writable(struct fzr *r, uint16_t head)
+{
+	uint64_t table = r->desc, tsize = r->size;
+	int64_t sum = 0;
+	uint16_t i = head;
+
+	for (unsigned steps = 0; steps <= 2u * r->size + 2; steps++) {
+		uint8_t d[16];
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+
+		if (i >= tsize || gmem_read(r->m, table + 16ULL * i, d, 16) != 0)
+			return -1;
+		memcpy(&addr, d, 8);
+		memcpy(&len, d + 8, 4);
+		memcpy(&flags, d + 12, 2);
+		memcpy(&next, d + 14, 2);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			if (table != r->desc || len % 16 != 0 || len == 0)
+				return -1;
+			table = addr;
+			tsize = len / 16;
+			i = 0;
+			continue;
+		}
+		if (flags & VRING_DESC_F_WRITE)
+			sum += len;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return sum;
+		i = next;
+	}
+	return -1;
+}
+
+/*
+ * The device's side of the contract on the used ring: every chain it
+ * returned since the last call names a head inside the ring and claims
+ * no more written bytes than the chain's writable buffers hold.  Skipped
+ * once the input made hostile chains (the device may then have written
+ * over descriptors through a hostile buffer address).
+ */
+static inline void fzr_check_used(struct fzr *r, uint64_t used_gpa)
+{
+	uint16_t idx;
+
+	if (gmem_read(r->m, used_gpa + 2, &idx, 2) != 0)
+		abort();
+	for (; r->used_seen != idx && !r->hostile; r->used_seen++) {
+		uint32_t e[2];
+		int64_t w;
+
+		if (gmem_read(r->m, used_gpa + 4 + 8ULL *
+		    (r->used_seen % r->size), e, 8) != 0)
+			abort();
+		if (e[0] >= r->size)
+			abort(); /* a head outside the ring */
+		w = fzr_writable(r, (uint16_t)e[0]);
+		if (w >= 0 && e[1] > w)
+			abort(); /* more bytes written than the chain holds */
+	}
+	r->used_seen = idx;
 }
 
 #endif

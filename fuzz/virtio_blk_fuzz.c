@@ -168,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vd->ops->notify(vd->sc, vq);
 		virtio_unlock(vd);
 		settle(vd, vq);
+		fzr_check_used(&r, VFX_USED);
 	}
 	vtblk_destroy(sc);
 	pthread_mutex_destroy(&vd->lock);

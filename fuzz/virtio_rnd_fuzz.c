@@ -64,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		} while (rc == 1 && ++rounds < 64);
 		(void)vq_need_interrupt(&t.vq);
+		fzr_check_used(&r, VFX_USED);
 		if (rc == -EBADMSG)
 			break; /* the transport stops using a broken queue */
 	}
