@@ -82,6 +82,42 @@ else
 	fail cpuset-range "did not start: $(cat "$_tmp/err")"; kill -9 "$PID" 2>/dev/null
 fi
 
+# Guest memory: -S wires it (VmLck covers the 64 MiB), and it is left out
+# of core dumps (the mapping's VmFlags has "dd") unless -C.
+# guest_flags: the VmFlags of the largest mapping (guest RAM).
+guest_flags() {
+	local a rest size best=0 cur=0 flags=""
+	while read -r a rest; do
+		if [[ $a =~ ^([0-9a-f]+)-([0-9a-f]+)$ ]]; then
+			cur=$(( 0x${BASH_REMATCH[2]} - 0x${BASH_REMATCH[1]} ))
+		elif [[ $a == VmFlags: ]] && [ "$cur" -gt "$best" ]; then
+			best=$cur flags=$rest
+		fi
+	done <"/proc/$PID/smaps"
+	[ "$best" -ge $((64 * 1024 * 1024)) ] && echo "$flags"
+}
+if start wired -S; then
+	lck=$(awk '/^VmLck:/ { print $2 }' "/proc/$PID/status")
+	[ "${lck:-0}" -ge 65536 ] && pass wired-locked || fail wired-locked "VmLck ${lck:-?} kB with -S -m 64M"
+	f=$(guest_flags)
+	case " $f " in *" dd "*) pass nodump-default ;; *) fail nodump-default "guest mapping flags: '$f'" ;; esac
+	stop INT
+	expect_status wired-status 1
+else
+	# RLIMIT_MEMLOCK can refuse -S: then khyve must say so and not start.
+	STATUS=$?; ERR=$(cat "$_tmp/err")
+	fail wired-locked "did not start with -S: $ERR"; kill -9 "$PID" 2>/dev/null
+fi
+if start dumpable -C; then
+	lck=$(awk '/^VmLck:/ { print $2 }' "/proc/$PID/status")
+	[ "${lck:-0}" -lt 65536 ] && pass unwired-default || fail unwired-default "VmLck $lck kB without -S"
+	f=$(guest_flags)
+	case " $f " in *" dd "*) fail dump-with-C "guest mapping flags: '$f'" ;; "  ") fail dump-with-C "no 64 MiB mapping found" ;; *) pass dump-with-C ;; esac
+	stop INT
+else
+	fail dump-with-C "did not start: $(cat "$_tmp/err")"; kill -9 "$PID" 2>/dev/null
+fi
+
 # A bad cpuset from -o is a usage error found before anything runs.
 krun --timeout 30 -- -m 64M -o boot.kernel="$GUESTS/hello.elf" -o vcpu.0.cpuset=0,,1 badset
 expect_status bad-cpuset 64
