@@ -2,7 +2,9 @@
  * io.elf - access an I/O port nothing emulates ("port=0x5555" by
  * default): byte, word and dword reads (printed; a PC returns all ones),
  * then writes.  With khyve -e the first access ends the VM (status 4).
- * "hold=MS" waits first (a test's client connects meanwhile); "val=N"
+ * "hold=MS" waits first; "waitin=MS" repeats the dword read every
+ * millisecond until it gives something other than all ones (input from a
+ * test's client) or MS pass; "val=N"
  * is what the writes write (default 0x5a5a5a5a, truncated per size).
  */
 #include "guest.h"
@@ -22,6 +24,11 @@ void guest_main(void)
 	w = inw(port);
 	printf("io: inw 0x%x = 0x%04x\n", port, w);
 	l = inl(port);
+	for (uint32_t ms = (uint32_t)cmd_num("waitin", 0); l == 0xffffffffu &&
+	    ms > 0; ms--) {
+		delay_ms(1);
+		l = inl(port);
+	}
 	printf("io: inl 0x%x = 0x%08x\n", port, l);
 	outb(port, (uint8_t)val);
 	outw(port, (uint16_t)val);
