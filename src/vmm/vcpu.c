@@ -36,6 +36,7 @@
 #include "config.h"
 #include "firmware/loader.h"
 #include "gdb/gdb.h"
+#include "sandbox/sandbox.h"
 #include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
 
@@ -650,6 +651,7 @@ static void *vcpu_thread(void *arg)
 		vm_request_exit(v->vm, KHYVE_EXIT_ERROR);
 		return NULL;
 	}
+	sandbox_enter(SANDBOX_VCPU);
 	vm_loop(v);
 	if (v->vm->gdb != NULL)
 		gdb_vcpu_gone(v);
