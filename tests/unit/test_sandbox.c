@@ -28,9 +28,9 @@
  * change these, and the README (whose lines are checked below), together.
  */
 static const size_t expected[SANDBOX_NKINDS] = {
-	[SANDBOX_MAIN] = 39,
-	[SANDBOX_VCPU] = 28,
-	[SANDBOX_IO] = 34,
+	[SANDBOX_MAIN] = 38,
+	[SANDBOX_VCPU] = 29,
+	[SANDBOX_IO] = 36,
 	[SANDBOX_BLOCK] = 27,
 	[SANDBOX_NET] = 49,
 };
