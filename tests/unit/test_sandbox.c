@@ -95,8 +95,12 @@ enum probe {
 	P_SOCKET,     /* socket() on a vCPU thread */
 	P_BAD_IOCTL,  /* an ioctl request the vCPU list lacks */
 	P_EXEC_MMAP,  /* executable memory */
-	P_OPEN,       /* open a file the configuration does not name */
+	P_OPEN,       /* open open_target (read-only) */
 };
+
+/* For P_OPEN: what the child opens, and a file its configuration names. */
+static const char *open_target = "/etc/passwd";
+static const char *named_path;
 
 /*
  * Fork; the child enters `kind` in `mode` and runs `probe`.  Returns the
@@ -117,6 +121,8 @@ static int run_child(const char *mode, enum sandbox_kind kind,
 
 		config_init();
 		config_set(NULL, "sandbox", mode);
+		if (named_path != NULL)
+			config_set(NULL, "pci.0.3.0.path", named_path);
 		if (sandbox_init(config_root()) != 0)
 			_exit(100);
 		sandbox_enter(kind);
@@ -139,7 +145,7 @@ static int run_child(const char *mode, enum sandbox_kind kind,
 			(void)p;
 			break;
 		case P_OPEN:
-			fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+			fd = open(open_target, O_RDONLY | O_CLOEXEC);
 			_exit(fd >= 0 ? 0 : (errno & 0x7f));
 		}
 		_exit(0);
@@ -195,4 +201,29 @@ TEST(sandbox_landlock_limits_open)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EACCES);
 	st = run_child("log", SANDBOX_NET, P_OPEN);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A file the configuration names (a disk image, say) stays openable. */
+TEST(sandbox_landlock_allows_named_files)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1UL);
+	char path[] = "/tmp/khyve-sandbox-XXXXXX";
+	int fd, st;
+
+	if (abi < 1)
+		SKIP("no Landlock in this kernel");
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	named_path = path;
+	open_target = path;
+	st = run_child("kill", SANDBOX_NET, P_OPEN);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	open_target = "/etc/passwd";
+	st = run_child("kill", SANDBOX_NET, P_OPEN);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EACCES);
+	named_path = NULL;
+	unlink(path);
 }
