@@ -118,6 +118,7 @@ static int run_child(const char *mode, enum sandbox_kind kind,
 	if (pid == 0) {
 		void *p;
 		int fd;
+		char *big;
 
 		config_init();
 		config_set(NULL, "sandbox", mode);
@@ -129,9 +130,11 @@ static int run_child(const char *mode, enum sandbox_kind kind,
 		switch (probe) {
 		case P_NONE:
 			/* Allowed: KVM_RUN (on no vCPU) and malloc. */
+			big = malloc(1 << 20);
 			if ((kind == SANDBOX_VCPU && ioctl(-1, KVM_RUN, 0) == 0) ||
-			    malloc(1 << 20) == NULL)
+			    big == NULL)
 				_exit(101);
+			free(big);
 			/* The main thread's exit: atexit handlers, stdio, and
 			 * in sanitizer builds LeakSanitizer's check. */
 			if (kind == SANDBOX_MAIN)
