@@ -19,7 +19,7 @@ CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-paramete
 LDFLAGS := $(SANFLAGS) -pthread
 # libslirp (user networking): its pkg-config file drags in glib's, which
 # the headers do not need, so name the library directly.
-LDLIBS  := -lslirp
+LDLIBS  := -lslirp -lseccomp
 
 SRCS     := $(sort $(shell find src -name '*.c'))
 OBJS     := $(SRCS:%.c=$(B)/%.o)
@@ -27,10 +27,19 @@ LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-all: $(B)/khyve $(B)/unit-tests guests
+all: $(B)/khyve $(B)/khyve-test $(B)/unit-tests guests
 
 $(B)/khyve: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The guest tests' build: the same objects, with the sandbox's test hook
+# (a vCPU thread making a denied call on request) compiled in.
+$(B)/khyve-test: $(filter-out $(B)/src/sandbox/sandbox.o,$(OBJS)) $(B)/src/sandbox/sandbox-hooks.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/src/sandbox/sandbox-hooks.o: src/sandbox/sandbox.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DKHYVE_TEST_HOOKS -c -o $@ $<
 
 # The unit tests link every object but main.o, so they exercise the real code.
 $(B)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
@@ -98,4 +107,4 @@ clean:
 	rm -rf build
 
 .PHONY: all guests deps run test clean fuzz fuzz-smoke
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(wildcard build/fuzz/obj/*/*.d build/fuzz/obj/*/*/*.d)
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/src/sandbox/sandbox-hooks.d $(wildcard build/fuzz/obj/*/*.d build/fuzz/obj/*/*/*.d)

@@ -67,6 +67,7 @@ static const struct {
 	{ "acpi_tables", "true" },
 	{ "acpi_tables_in_memory", "true" },
 	{ "rtc.use_localtime", "true" },
+	{ "sandbox", "kill" }, /* off | log | kill: src/sandbox/sandbox.h */
 	{ "virtio_msix", "true" },
 	{ "x86.mptable", "true" },
 	{ "x86.strictio", "false" },

@@ -28,6 +28,7 @@
 #include "gdb/gdb.h"
 #include "options.h"
 #include "proctitle.h"
+#include "sandbox/sandbox.h"
 #include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -115,6 +116,11 @@ static int run_vm(struct config_node *cfg)
 		status = KHYVE_EXIT_USAGE;
 		goto out_loop;
 	}
+	/* Before any thread: each one confines itself as it starts. */
+	if ((rc = sandbox_init(cfg)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_loop;
+	}
 	if ((rc = vm_create(&vm, cfg)) != 0) {
 		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
 		goto out_loop;
@@ -148,6 +154,7 @@ static int run_vm(struct config_node *cfg)
 	}
 	if (vm_start(&vm) != 0)
 		goto out_stop;
+	sandbox_enter(SANDBOX_MAIN);
 	status = mevent_dispatch(ev);
 out_stop:
 	vm_stop(&vm);
@@ -162,6 +169,7 @@ out_vm:
 	vm_destroy(&vm);
 out_loop:
 	mevent_loop_destroy(ev);
+	sandbox_fini();
 	return status;
 }
 

@@ -36,6 +36,7 @@
 #include "backend/blockif.h"
 #include "common.h"
 #include "config.h"
+#include "sandbox/sandbox.h"
 
 #define BOUNCE_SIZE (1u << 20) /* O_DIRECT bounce buffer per worker */
 #define ZERO_SIZE (64u << 10)  /* zero-fill chunk for write-zeroes */
@@ -754,6 +755,7 @@ static void *worker_main(void *arg)
 	struct blockif_req *req;
 	int err;
 
+	sandbox_enter(SANDBOX_BLOCK);
 	pthread_mutex_lock(&bc->mtx);
 	for (;;) {
 		while (bc->head == NULL && !bc->closing)

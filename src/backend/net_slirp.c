@@ -53,6 +53,7 @@
 #include "common.h"
 #include "config.h"
 #include "event/mevent.h"
+#include "sandbox/sandbox.h"
 
 #define SLIRP_IF_MTU 1500
 
@@ -296,6 +297,7 @@ static void *slirp_thread(void *arg)
 	uint64_t v;
 	int rc;
 
+	sandbox_enter(SANDBOX_NET);
 	pthread_mutex_lock(&p->mtx);
 	while (!atomic_load(&p->stop)) {
 		p->npfd = 0;

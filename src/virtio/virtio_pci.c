@@ -28,6 +28,7 @@
 #include "common.h"
 #include "config.h"
 #include "event/mevent.h"
+#include "sandbox/sandbox.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_pci_priv.h"
 #include "vmm/irq.h"
@@ -523,6 +524,7 @@ static void *iothread_main(void *arg)
 {
 	struct virtio_dev *vd = arg;
 
+	sandbox_enter(vd->ops->device_type == VIRTIO_ID_NET ? SANDBOX_NET : SANDBOX_IO);
 	mevent_dispatch(vd->loop);
 	return NULL;
 }

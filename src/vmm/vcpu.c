@@ -37,6 +37,7 @@
 #include "firmware/loader.h"
 #include "gdb/gdb.h"
 #include "options.h"
+#include "sandbox/sandbox.h"
 #include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
 
@@ -643,6 +644,7 @@ static void *vcpu_thread(void *arg)
 		vm_request_exit(v->vm, KHYVE_EXIT_ERROR);
 		return NULL;
 	}
+	sandbox_enter(SANDBOX_VCPU);
 	vm_loop(v);
 	if (v->vm->gdb != NULL)
 		gdb_vcpu_gone(v);
