@@ -2,8 +2,9 @@
  * main.c - khyve's start-up order and exit statuses (bhyverun.c's main()).
  *
  *   options -> configuration tree -> (config.dump) -> VM (memory, irqchip,
- *   vCPUs, CPUID) -> platform devices -> kernel -> signals -> gdb stub ->
- *   vCPU threads -> event loop until the guest resets, powers off, halts or faults.
+ *   vCPUs, CPUID) -> PCI functions -> platform devices -> firmware
+ *   tables -> kernel -> signals -> gdb stub -> vCPU threads -> event loop
+ *   until the guest resets, powers off, halts or faults.
  *
  * Only this file decides to exit.  Exit statuses are bhyve's: 0 reset,
  * 1 power-off, 2 halt, 3 triple fault, 4 error; 64 for bad configuration
@@ -17,10 +18,12 @@
 #include <unistd.h>
 
 #include "backend/chardev.h"
+#include "bus/pci_emul.h"
 #include "common.h"
 #include "config.h"
 #include "dev/platform.h"
 #include "event/mevent.h"
+#include "firmware/fwtables.h"
 #include "firmware/loader.h"
 #include "gdb/gdb.h"
 #include "options.h"
@@ -117,9 +120,18 @@ static int run_vm(struct config_node *cfg)
 		goto out_loop;
 	}
 	vm.ev = ev;
-	if ((rc = platform_devs_init(&vm)) != 0) {
+	if ((rc = pci_emul_init(&vm)) != 0) {
 		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
 		goto out_vm;
+	}
+	if ((rc = platform_devs_init(&vm)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_pci;
+	}
+	/* MP table, SMBIOS and ACPI describe the devices that now exist. */
+	if ((rc = fwtables_build(&vm)) != 0) {
+		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
+		goto out_devs;
 	}
 	if (load_kernel(&vm, cfg) != 0)
 		goto out_devs;
@@ -144,6 +156,8 @@ out_stop:
 	gdb_stub_fini(&vm, status);
 out_devs:
 	platform_devs_fini(&vm);
+out_pci:
+	pci_emul_fini(&vm);
 out_vm:
 	vm_destroy(&vm);
 out_loop:

@@ -285,32 +285,6 @@ int options_parse_gdb(const char *s, struct options_gdb *out)
 
 /* ---- -s --------------------------------------------------------------- */
 
-static const struct pci_devemu *pci_emul_lookup(const char *name)
-{
-	const struct pci_devemu *pe;
-
-	LINKER_SET_FOREACH(pci_devemu_set, pe)
-		if (pe->pe_emu != NULL && strcmp(pe->pe_emu, name) == 0)
-			return pe;
-	return NULL;
-}
-
-static void pci_print_help(void)
-{
-	const struct pci_devemu *pe;
-	int n = 0;
-
-	LINKER_SET_FOREACH(pci_devemu_set, pe) {
-		if (pe->pe_emu == NULL)
-			continue;
-		printf("%-16s %s\n", pe->pe_emu,
-		    pe->pe_help ? pe->pe_help : "");
-		n++;
-	}
-	if (n == 0)
-		printf("(no PCI emulations are built into khyve yet)\n");
-}
-
 /* bhyve's pci_parse_legacy_config(), minus its acceptance of "" items. */
 static int pci_generic_conf(struct config_node *dev, const char *emul,
     char *conf, char *why, size_t wlen)
@@ -397,10 +371,9 @@ static int pci_slot(const char *arg, char *why, size_t wlen)
 	}
 	/*
 	 * Unknown emulations are stored too: the PCI layer rejects them when
-	 * it builds the bus (none is built in yet), so "-s help" and the
-	 * option parser need not agree on a list.
+	 * it builds the bus, naming the slot.
 	 */
-	pe = pci_emul_lookup(emul);
+	pe = pci_emul_find(emul);
 	rc = 0;
 	if (conf != NULL && *conf == '\0')
 		rc = fail(why, wlen, "empty configuration after \"%s\"", emul);
@@ -771,7 +744,7 @@ int options_parse(int argc, char **argv, int *exit_code)
 				if (c == 'l')
 					platform_dev_print_help();
 				else
-					pci_print_help();
+					pci_emul_print_help();
 				return 1;
 			}
 			break;

@@ -123,6 +123,18 @@ struct pci_devinst {
 
 	struct pcibar pi_bar[PCI_BAR_ROM + 1];
 	uint8_t pi_cfgdata[PCI_REGMAX + 1];
+
+	/*
+	 * (Extension.)  Messages the core raised for this function, MSI and
+	 * MSI-X alike, whether through an irqfd, KVM_SIGNAL_MSI or nowhere
+	 * (no KVM, as in the unit tests): how many, and the last address and
+	 * data.  Under `lock`; for tests and debugging.
+	 */
+	struct {
+		uint64_t count;
+		uint64_t addr;
+		uint32_t data;
+	} pi_msgs;
 };
 
 struct pci_devemu {
@@ -280,5 +292,19 @@ void pci_generate_msix(struct pci_devinst *pi, int index);
 void pci_lintr_request(struct pci_devinst *pi);
 void pci_lintr_assert(struct pci_devinst *pi);
 void pci_lintr_deassert(struct pci_devinst *pi);
+
+/*
+ * (Extensions, for firmware tables.)  pci_walk_lintr calls `cb` once per
+ * slot pin in use on bus 0: pin 1..4 (INTA..INTD), the PIRQ link 1..8
+ * (A..H) it is wired to, and the I/O APIC input (GSI) that link feeds
+ * (15 + link).  pci_pirq_isa_irq: the ISA IRQ the link's LPC register
+ * routes to in PIC mode, or -1 when disabled.  pci_lpc_slot: the LPC
+ * bridge's slot (0..31) and function, or -1 when there is none.
+ */
+typedef void (*pci_lintr_cb)(int bus, int slot, int pin, int pirq_pin,
+    int gsi, void *arg);
+void pci_walk_lintr(struct vm *vm, pci_lintr_cb cb, void *arg);
+int pci_pirq_isa_irq(struct vm *vm, int pirq_pin);
+int pci_lpc_slot(struct vm *vm, int *func);
 
 #endif

@@ -4,17 +4,14 @@
  *   0x80   POST code: remembers the last value (reads return it), logged
  *          with -o debug=1;
  *   0x92   system control port A: bit 1 (fast A20) is kept, a write with
- *          bit 0 set resets the machine;
- *   0xcf9  reset control (bhyve's pm.c): a write with bit 2 set resets,
- *          soft and hard resets alike.
+ *          bit 0 set resets the machine.
  *
- * Resets end the VM with status 0 (bhyve's VM_SUSPEND_RESET).  The three
+ * Resets end the VM with status 0 (bhyve's VM_SUSPEND_RESET).  The
  * registers are single bytes updated atomically, so no lock is needed.
  *
- * Note for the PCI work: 0xcf9 is claimed as one byte here.  Dword
- * accesses at 0xcf8 (CONFIG_ADDRESS) would straddle this claim, so the
- * PCI host bridge must claim 0xcf8 as 1 byte and handle its 4-byte
- * accesses itself, or take over 0xcf9 and call the reset from there.
+ * The reset control register at 0xcf9 lives in the PCI core
+ * (bus/pci_cfg.c): it shares the dword at 0xcf8 (CONFIG_ADDRESS), and a
+ * bus claim cannot be split.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -25,16 +22,13 @@
 
 #define POST_PORT 0x80
 #define PORT92 0x92
-#define RESET_CTL_PORT 0xcf9
 
 #define PORT92_RESET 0x01
-#define RESET_CTL_RST_CPU 0x04
 
 struct misc_ports {
 	struct vm *vm;
 	atomic_uchar post;
 	atomic_uchar port92;
-	atomic_uchar reset_ctl;
 };
 
 static int post_io(void *opaque, struct vcpu *vcpu, bool write,
@@ -76,27 +70,6 @@ static int port92_io(void *opaque, struct vcpu *vcpu, bool write,
 	return 0;
 }
 
-static int reset_ctl_io(void *opaque, struct vcpu *vcpu, bool write,
-    uint64_t offset, int size, uint64_t *val)
-{
-	struct misc_ports *sc = opaque;
-	uint8_t v = (uint8_t)*val;
-
-	(void)vcpu;
-	(void)offset;
-	(void)size;
-	if (!write) {
-		*val = atomic_load(&sc->reset_ctl);
-		return 0;
-	}
-	atomic_store(&sc->reset_ctl, v);
-	if (v & RESET_CTL_RST_CPU) {
-		khyve_dbg("port 0xcf9: reset (0x%02x)", v);
-		vm_request_exit(sc->vm, KHYVE_EXIT_RESET);
-	}
-	return 0;
-}
-
 static int misc_init(const struct platform_dev *dev, struct vm *vm)
 {
 	struct misc_ports *sc;
@@ -109,20 +82,14 @@ static int misc_init(const struct platform_dev *dev, struct vm *vm)
 	sc->vm = vm;
 	atomic_init(&sc->post, 0);
 	atomic_init(&sc->port92, 0x02); /* A20 enabled, as after firmware */
-	atomic_init(&sc->reset_ctl, 0);
 	if ((rc = iobus_register(&vm->pio, POST_PORT, 1, post_io, sc,
 		 "post")) != 0)
 		goto fail;
 	if ((rc = iobus_register(&vm->pio, PORT92, 1, port92_io, sc,
 		 "port92")) != 0)
 		goto fail_post;
-	if ((rc = iobus_register(&vm->pio, RESET_CTL_PORT, 1, reset_ctl_io,
-		 sc, "reset-control")) != 0)
-		goto fail_92;
 	return 0;
 
-fail_92:
-	iobus_unregister(&vm->pio, PORT92);
 fail_post:
 	iobus_unregister(&vm->pio, POST_PORT);
 fail:
@@ -137,7 +104,6 @@ static void misc_fini(const struct platform_dev *dev, struct vm *vm)
 	(void)dev;
 	if (sc == NULL)
 		return;
-	iobus_unregister(&vm->pio, RESET_CTL_PORT);
 	iobus_unregister(&vm->pio, PORT92);
 	iobus_unregister(&vm->pio, POST_PORT);
 	free(sc);

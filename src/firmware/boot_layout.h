@@ -20,9 +20,19 @@
  *   0x16000-0x1ffff free
  *   0x20000-0x2ffff kernel command line (up to 64 KiB with its NUL)
  *
+ * Above conventional memory, outside the loader's area:
+ *
+ *   0xA0000-0xEFFFF the legacy VGA window and option ROM space: nothing
+ *   0xF0000-0xFFFFF the BIOS area: MP table, SMBIOS and ACPI tables,
+ *                   written by firmware/fwtables.c before the kernel is
+ *                   loaded (bhyve's addresses; see fwtables.h)
+ *
+ * Both are reserved in the e820 map.
+ *
  * Trust boundary: kernel segments and the initrd come from user files.
- * The loader refuses any of them that overlaps [0, BOOT_AREA_END), so a
- * hostile image can never overwrite (or be overwritten by) these tables.
+ * The loader refuses any of them that overlaps [0, BOOT_AREA_END) or the
+ * legacy hole [BOOT_LEGACY_START, BOOT_LEGACY_END), so a hostile image
+ * can never overwrite (or be overwritten by) these tables.
  */
 #ifndef KHYVE_FIRMWARE_BOOT_LAYOUT_H
 #define KHYVE_FIRMWARE_BOOT_LAYOUT_H
@@ -47,6 +57,11 @@
 #define BOOT_CMDLINE_ADDR 0x20000ULL
 #define BOOT_CMDLINE_MAX 0x10000ULL /* bytes, including the NUL */
 #define BOOT_AREA_END 0x30000ULL
+
+/* The legacy hole; the firmware tables live at its top. */
+#define BOOT_LEGACY_START 0xA0000ULL
+#define BOOT_FWTAB_START 0xF0000ULL
+#define BOOT_LEGACY_END 0x100000ULL
 
 /* Where kernels and initrds may start: everything below is ours. */
 #define BOOT_LOW_RESERVED BOOT_AREA_END

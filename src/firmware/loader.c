@@ -61,6 +61,11 @@ int loader_claim(struct loader_ctx *c, uint64_t gpa, uint64_t size,
 		    "the loader's boot data below 0x%llx", what,
 		    (unsigned long long)gpa, (unsigned long long)(end - 1),
 		    BOOT_LOW_RESERVED);
+	if (overlaps(gpa, end, BOOT_LEGACY_START, BOOT_LEGACY_END))
+		return loader_fail(c, -ERANGE, "%s at 0x%llx-0x%llx overlaps "
+		    "the legacy hole 0x%llx-0x%llx (firmware tables)", what,
+		    (unsigned long long)gpa, (unsigned long long)(end - 1),
+		    BOOT_LEGACY_START, BOOT_LEGACY_END - 1);
 	if (c->nused >= LOADER_MAX_RANGES)
 		return loader_fail(c, -EINVAL, "too many pieces to load (more "
 		    "than %d)", LOADER_MAX_RANGES);
@@ -110,13 +115,23 @@ int loader_place_initrd(struct loader_ctx *c, uint64_t lo, uint64_t top,
 	/*
 	 * Move below each kernel range we hit.  Every move puts the initrd
 	 * wholly below the range it collided with and cand only decreases,
-	 * so no range is hit twice: nused + 1 rounds suffice.
+	 * so no range is hit twice: nused + 1 rounds suffice (stepping below
+	 * the legacy hole happens at most once and costs no round).
 	 */
 	for (int round = 0; round <= c->nused; round++) {
 		const struct loader_range *hit = NULL;
 
 		if (cand < lo)
 			goto nofit;
+		/* Never over the firmware tables: below the legacy hole. */
+		if (overlaps(cand, cand + len, BOOT_LEGACY_START,
+		    BOOT_LEGACY_END)) {
+			if (BOOT_LEGACY_START < len)
+				goto nofit;
+			cand = (BOOT_LEGACY_START - len) & ~(LOADER_PAGE - 1);
+			if (cand < lo)
+				goto nofit;
+		}
 		for (int i = 0; i < c->nused; i++)
 			if (overlaps(cand, cand + len, c->used[i].start,
 			    c->used[i].end)) {

@@ -4,8 +4,9 @@
  * One transport (virtio_pci.c) serves every device in three forms, chosen
  * per device with the "transport" key (-s 4,virtio-blk,disk.img,
  * transport=modern|legacy|transitional; transitional by default):
- *  - legacy (virtio 0.9.5): device ID 0x1000 + type - 1 (0x1000 net,
- *    0x1001 blk, 0x1003 console, 0x1005 rng), the register block in I/O
+ *  - legacy (virtio 0.9.5): the transitional device ID from the spec's
+ *    table (0x1000 net, 0x1001 blk, 0x1003 console, 0x1005 rng), subsystem
+ *    device ID = type, the register block in I/O
  *    BAR 0 as bhyve's virtio.c lays it out, device config after it (at 20,
  *    or 24 with MSI-X enabled);
  *  - modern (virtio 1.x): device ID 0x1040 + type, revision 1, vendor
@@ -73,7 +74,8 @@ struct pci_devinst;
 #define VIRTIO_F_ACCESS_PLATFORM 33
 
 #define VIRTIO_MSI_NO_VECTOR 0xffff
-#define VIRTIO_MAX_QUEUES 16
+/* virtio-console: 16 ports * 2 + 2 control queues (bhyve's VTCON_MAXQ). */
+#define VIRTIO_MAX_QUEUES 34
 
 enum virtio_transport {
 	VIRTIO_TRANSITIONAL = 0,
@@ -141,6 +143,20 @@ struct virtio_dev {
 	struct mevent_loop *loop;
 	pthread_t iothread;
 	bool iothread_started;
+
+	/*
+	 * Transport internals (virtio_pci*.c); devices leave them alone.
+	 * kick_where[q]: which doorbells of queue q have an ioeventfd bound
+	 * (bit 0 legacy port, bit 1 modern MMIO).  legacy_addr/modern_addr:
+	 * where BAR 0 / BAR 4 are mapped, valid while *_mapped.  Vendor
+	 * capabilities occupy [cap_lo, cap_hi) of configuration space;
+	 * pcicfg_cap is the PCI_CFG access capability (0 if none).
+	 */
+	uint8_t kick_where[VIRTIO_MAX_QUEUES];
+	uint64_t legacy_addr, modern_addr;
+	bool legacy_mapped, modern_mapped;
+	int cap_lo, cap_hi, pcicfg_cap;
+	bool ioeventfd_warned;
 };
 
 /*
@@ -152,7 +168,12 @@ struct virtio_dev {
  */
 int virtio_dev_init(struct virtio_dev *vd, const struct virtio_ops *ops,
     void *sc, struct pci_devinst *pi, struct config_node *cfg);
-/* Stop the I/O thread and release everything init made. */
+/*
+ * Stop the I/O thread and release everything init made.  A back end
+ * deletes the events it added to the device's loop first (mevent_delete),
+ * then calls this (which joins the thread, so none of its callbacks is
+ * still running), then frees its own state.
+ */
 void virtio_dev_fini(struct virtio_dev *vd);
 
 /* The device's event loop (runs on its I/O thread). */

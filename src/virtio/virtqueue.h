@@ -65,6 +65,8 @@ struct vqueue {
 	bool signalled_used_valid;
 	/* Host pointers into guest RAM, checked once at vq_enable(). */
 	volatile uint8_t *desc, *avail, *used;
+	/* Added: vq_notifications(vq, false) is in force (EVENT_IDX use). */
+	bool no_notify;
 };
 
 /*

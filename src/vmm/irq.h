@@ -52,4 +52,12 @@ int vm_irqfd(struct vm *vm, int fd, int gsi, bool assign);
 int vm_ioeventfd(struct vm *vm, int fd, bool pio, uint64_t addr, int len,
     bool match, uint64_t data, bool assign);
 
+/*
+ * (Extension, for the PCI INTx router.)  Mark ISA IRQ `isa_irq` (0..15)
+ * level-triggered in the PIC's ELCR, as bhyve's
+ * vm_isa_set_irq_trigger(LEVEL_TRIGGER); the in-kernel PIC serves the ELCR
+ * ports 0x4d0/0x4d1 itself.  0, -EINVAL, -ENODEV (no VM) or KVM's error.
+ */
+int vm_isa_irq_level(struct vm *vm, int isa_irq);
+
 #endif

@@ -3,7 +3,8 @@
  *
  * Order (each step undone in reverse on failure):
  *   /dev/kvm + API check -> VM -> TSS/identity map -> irqchip + PIT ->
- *   user-space MSR exits -> guest memory + memslots -> buses -> vCPUs.
+ *   GSI routing copy -> user-space MSR exits -> guest memory + memslots ->
+ *   buses -> vCPUs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "config.h"
 #include "options.h"
 #include "vmm/cpuid.h"
+#include "vmm/irq.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -210,15 +212,22 @@ int vm_create(struct vm *vm, struct config_node *cfg)
 		khyve_warn("KVM_CREATE_VM");
 		goto fail_kvm;
 	}
-	if ((rc = create_machine(vm)) != 0 || (rc = enable_msr_exits(vm)) != 0)
+	if ((rc = create_machine(vm)) != 0)
 		goto fail_vm;
+	if ((rc = vm_irq_init(vm)) != 0) {
+		khyve_warnx("cannot set up interrupt routing: %s",
+		    strerror(-rc));
+		goto fail_vm;
+	}
+	if ((rc = enable_msr_exits(vm)) != 0)
+		goto fail_irq;
 
 	rc = gmem_alloc(&vm->mem, memsize, config_bool(cfg, "memory.wired",
 	    false), config_bool(cfg, "memory.guest_in_core", false));
 	if (rc != 0) {
 		khyve_warnx("cannot allocate %llu MiB of guest memory: %s",
 		    (unsigned long long)(memsize >> 20), strerror(-rc));
-		goto fail_vm;
+		goto fail_irq;
 	}
 	if ((rc = set_memslots(vm)) != 0)
 		goto fail_mem;
@@ -244,6 +253,8 @@ fail_pio:
 	iobus_fini(&vm->pio);
 fail_mem:
 	gmem_free(&vm->mem);
+fail_irq:
+	vm_irq_fini(vm);
 fail_vm:
 	close(vm->fd);
 fail_kvm:
@@ -263,6 +274,7 @@ void vm_destroy(struct vm *vm)
 	close(vm->exit_fd);
 	iobus_fini(&vm->mmio);
 	iobus_fini(&vm->pio);
+	vm_irq_fini(vm);
 	close(vm->fd);
 	close(vm->kvm_fd);
 	gmem_free(&vm->mem);

@@ -46,6 +46,18 @@ LINKER_SET_DECLARE(unit_test_set);
 		}                                                             \
 	} while (0)
 
+/*
+ * Skip the running test with a reason (e.g. it needs root): the runner
+ * prints "SKIP unit/name: why" instead of PASS.  Only for tests that
+ * cannot run here, never to hide a failure.
+ */
+extern const char *unit_skip_reason;
+#define SKIP(why)                                                             \
+	do {                                                                  \
+		unit_skip_reason = (why);                                     \
+		return;                                                       \
+	} while (0)
+
 #define CHECK_STR(a, b)                                                       \
 	do {                                                                  \
 		const char *_a = (a), *_b = (b);                              \

@@ -31,22 +31,26 @@ TEST(e820_small_vm)
 
 	gmem_layout(&m, 128 * MiB);
 	n = e820_build(&m, e, 16);
-	CHECK_EQ(n, 5);
+	CHECK_EQ(n, 6);
 	CHECK_EQ(e[0].addr, 0);
 	CHECK_EQ(e[0].size, 0xA0000);
 	CHECK_EQ(e[0].type, E820_RAM);
 	CHECK_EQ(e[1].addr, 0xA0000);
-	CHECK_EQ(e[1].size, 0x60000);
+	CHECK_EQ(e[1].size, 0x50000);
 	CHECK_EQ(e[1].type, E820_RESERVED);
-	CHECK_EQ(e[2].addr, 0x100000);
-	CHECK_EQ(e[2].size, 127 * MiB);
-	CHECK_EQ(e[2].type, E820_RAM);
-	CHECK_EQ(e[3].addr, 0xE0000000);
-	CHECK_EQ(e[3].size, 0x10000000);
-	CHECK_EQ(e[3].type, E820_RESERVED);
-	CHECK_EQ(e[4].addr, 0xFEC00000);
-	CHECK_EQ(e[4].addr + e[4].size, 0x100000000);
+	/* The BIOS area with the firmware tables, on its own. */
+	CHECK_EQ(e[2].addr, 0xF0000);
+	CHECK_EQ(e[2].size, 0x10000);
+	CHECK_EQ(e[2].type, E820_RESERVED);
+	CHECK_EQ(e[3].addr, 0x100000);
+	CHECK_EQ(e[3].size, 127 * MiB);
+	CHECK_EQ(e[3].type, E820_RAM);
+	CHECK_EQ(e[4].addr, 0xE0000000);
+	CHECK_EQ(e[4].size, 0x10000000);
 	CHECK_EQ(e[4].type, E820_RESERVED);
+	CHECK_EQ(e[5].addr, 0xFEC00000);
+	CHECK_EQ(e[5].addr + e[5].size, 0x100000000);
+	CHECK_EQ(e[5].type, E820_RESERVED);
 	CHECK_EQ(check_sane(failed, e, n), 128 * MiB - 0x60000);
 	CHECK_EQ(sizeof(struct e820_entry), 20); /* the zero page format */
 }
@@ -59,11 +63,11 @@ TEST(e820_high_vm)
 
 	gmem_layout(&m, 6 * GiB);
 	n = e820_build(&m, e, 16);
-	CHECK_EQ(n, 6);
-	CHECK_EQ(e[2].addr + e[2].size, 3 * GiB);
-	CHECK_EQ(e[5].addr, 4 * GiB);
-	CHECK_EQ(e[5].size, 3 * GiB);
-	CHECK_EQ(e[5].type, E820_RAM);
+	CHECK_EQ(n, 7);
+	CHECK_EQ(e[3].addr + e[3].size, 3 * GiB);
+	CHECK_EQ(e[6].addr, 4 * GiB);
+	CHECK_EQ(e[6].size, 3 * GiB);
+	CHECK_EQ(e[6].type, E820_RAM);
 	CHECK_EQ(check_sane(failed, e, n), 6 * GiB - 0x60000);
 }
 
@@ -75,7 +79,7 @@ TEST(e820_tiny_and_limits)
 
 	gmem_layout(&m, 512 * 1024); /* below the legacy hole */
 	n = e820_build(&m, e, 16);
-	CHECK_EQ(n, 4);
+	CHECK_EQ(n, 5);
 	CHECK_EQ(e[0].size, 512 * 1024);
 	CHECK_EQ(e[1].type, E820_RESERVED);
 	check_sane(failed, e, n);
@@ -89,6 +93,6 @@ TEST(e820_tiny_and_limits)
 	gmem_layout(&m, 128 * MiB);
 	m.highmem = UINT64_MAX - 100;
 	n = e820_build(&m, e, 16);
-	CHECK_EQ(n, 6);
-	CHECK_EQ(e[5].addr + e[5].size, UINT64_MAX);
+	CHECK_EQ(n, 7);
+	CHECK_EQ(e[6].addr + e[6].size, UINT64_MAX);
 }

@@ -358,6 +358,40 @@ TEST(loader_pvh_initrd_avoids_kernel)
 	free(rd);
 }
 
+/* The initrd never lands on the firmware tables in the legacy hole: with
+ * RAM up to 2 MiB taken by the kernel, it goes below 0xA0000. */
+TEST(loader_initrd_avoids_legacy_hole)
+{
+	struct fx_mem t;
+	struct eopt o = elf_default(0, 1, 0);
+	struct boot_state bs;
+	size_t rdlen = 0x40000;
+	uint8_t *rd = make_initrd(rdlen);
+	uint64_t addr;
+	char err[256];
+
+	if (rd == NULL || fx_init(&t, 2 * MiB, 0) != 0) {
+		CHECK(0);
+		free(rd);
+		return;
+	}
+	o.seg[1] = (struct eseg){ 0, 0x101000, 0x101000, 0x100, 0xff000 };
+	CHECK_EQ(elf_load_opts(&t, &o, rd, rdlen, "", &bs, err), 0);
+	addr = FX_G64(&t, FX_G64(&t, BOOT_INFO_ADDR + 16));
+	CHECK_EQ(addr, 0xA0000 - rdlen);
+	CHECK(fx_holds(&t, addr, rd, rdlen));
+	free(rd);
+	/* Too big to fit below the hole: refused, not placed over it. */
+	rdlen = 0x80000;
+	rd = make_initrd(rdlen);
+	CHECK(rd != NULL);
+	if (rd != NULL)
+		CHECK_EQ(elf_load_opts(&t, &o, rd, rdlen, "", &bs, err),
+		    -ERANGE);
+	fx_fini(&t);
+	free(rd);
+}
+
 TEST(loader_pvh_hostile)
 {
 	struct fx_mem t;
@@ -661,6 +695,9 @@ TEST(loader_multiboot_aout)
 	EXPECT(-ERANGE, o.load_addr = 0x1000; o.header_addr = 0x1040;
 	    o.load_end = 0x4000; o.bss_end = 0);          /* boot data */
 	EXPECT(-ERANGE, o.bss_end = 0x8000000);           /* past RAM */
+	EXPECT(-ERANGE, o.load_addr = 0xf0000; o.header_addr = 0xf0040;
+	    o.load_end = 0xf3000; o.bss_end = 0; o.entry = 0xf0080);
+	                                                  /* firmware tables */
 	EXPECT(-ERANGE, o.load_addr = 0xfffff000; o.header_addr = 0xfffff040;
 	    o.load_end = 0; o.bss_end = 0);               /* wraps 4 GiB */
 	EXPECT(-ERANGE, o.entry = 0x4000000);             /* outside RAM */

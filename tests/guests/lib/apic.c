@@ -77,3 +77,24 @@ void apic_send_ipi(uint32_t dest, uint32_t low)
 		if (!(mmio_read32(apic_mmio + XAPIC_ICR_LO) & ICR_BUSY))
 			break;
 }
+
+/* Register `reg` is the xAPIC MMIO offset; x2APIC MSR 0x800 + reg / 16. */
+uint32_t apic_read(uint32_t reg)
+{
+	if (apic_x2)
+		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+	return mmio_read32(apic_mmio + reg);
+}
+
+void apic_write(uint32_t reg, uint32_t v)
+{
+	if (apic_x2)
+		wrmsr(0x800 + (reg >> 4), v);
+	else
+		mmio_write32(apic_mmio + reg, v);
+}
+
+void apic_eoi(void)
+{
+	apic_write(0xb0, 0);
+}

@@ -271,6 +271,32 @@ void apic_init_ap(void);
 uint32_t apic_read_id(void);
 /* Send an IPI: `low` is the ICR low word, `dest` the APIC ID. */
 void apic_send_ipi(uint32_t dest, uint32_t low);
+/* Register access by xAPIC MMIO offset (x2APIC: MSR 0x800 + reg / 16). */
+#define APIC_TPR 0x80
+#define APIC_LVT_TIMER 0x320
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_MASKED 0x10000u
+#define APIC_SPURIOUS_VECTOR 0xff
+uint32_t apic_read(uint32_t reg);
+void apic_write(uint32_t reg, uint32_t v);
+void apic_eoi(void);
+
+/* ---- irq.c: external interrupts (vectors 32..255, see irqstub.S) ---- */
+/* Interrupts taken per vector since boot (the handler sent the EOI). */
+extern volatile uint32_t irq_count[256];
+extern volatile uint32_t irq_total;
+/* Mask the 8259s (remapped to 0x20) and the LAPIC timer/LINT0, enable
+ * the LAPIC (xAPIC unless the VMM chose x2APIC).  Interrupts stay off. */
+void irq_init(void);
+void irq_enable(void);  /* sti */
+void irq_disable(void); /* cli */
+/* Wait until irq_count[vector] >= count; false after timeout_ms. */
+bool irq_wait(int vector, uint32_t count, uint32_t timeout_ms);
+
+/* ---- alloc.c ---- */
+/* Zeroed memory after the program image (physical = virtual), `align` a
+ * power of two; never freed.  Bounded only by RAM: keep requests small. */
+void *palloc(size_t size, size_t align);
 
 /* ---- smp.c ---- */
 #define MAX_CPUS 256

@@ -20,9 +20,10 @@ struct extable_entry {
 };
 
 extern const uint32_t trap_vectors[32];
+extern const char irq_stubs[]; /* irqstub.S: 16 bytes per vector from 32 */
 extern const struct extable_entry __extable_start[], __extable_end[];
 
-static struct idt_gate idt[32];
+static struct idt_gate idt[256];
 volatile int trap_fault_vector = -1;
 volatile uint32_t trap_fault_error;
 bool (*trap_hook)(struct trapframe *tf);
@@ -46,9 +47,14 @@ void idt_load(void)
 
 void trap_init(void)
 {
-	for (int i = 0; i < 32; i++) {
-		idt[i].off_lo = (uint16_t)trap_vectors[i];
-		idt[i].off_hi = (uint16_t)(trap_vectors[i] >> 16);
+	/* 0..31: exceptions (entry.S); 32..255: external interrupts (irqstub.S,
+	 * counted by irq.c; nothing arrives until a program calls sti). */
+	for (int i = 0; i < 256; i++) {
+		uint32_t off = i < 32 ? trap_vectors[i] :
+		    (uint32_t)irq_stubs + 16u * (uint32_t)(i - 32);
+
+		idt[i].off_lo = (uint16_t)off;
+		idt[i].off_hi = (uint16_t)(off >> 16);
 		idt[i].sel = 0x08;
 		idt[i].zero = 0;
 		idt[i].type = 0x8e; /* present, DPL 0, 32-bit interrupt gate */
