@@ -131,21 +131,25 @@ rungdb() {
 	[ "$arch" = amd64 ] && pre=(-ex 'set architecture i386:x86-64')
 	local args=()
 	for c in "$@"; do args+=(-ex "$c"); done
+	: >"$_tmp/gdbout"
 	gdb -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
 	    "${pre[@]}" -ex "file $G" -ex "target remote 127.0.0.1:$port" \
 	    "${args[@]}" >"$_tmp/gdbout" 2>&1 </dev/null &
 	# Deadlines in seconds, not loop counts: forks are slow in the
 	# nested test VM.
 	local gpid=$! end=$((SECONDS + ${GDB_TIMEOUT:-90}))
-	# Ctrl-C: SIGINT to gdb once it waits in "continue" (see D).
+	# Ctrl-C: SIGINT to gdb once it waits in "continue" (see D).  gdb
+	# flushes its output after each command but not the "Continuing."
+	# of a continue that waits: the command before it echoes a mark.
 	if [ -n "${GDB_SIGINT_AFTER:-}" ]; then
 		while ((SECONDS < end)); do
-			[[ $(<"$_tmp/gdbout") == *$'\nContinuing.'* ]] && break
+			[[ $(<"$_tmp/gdbout") == *ctrl-c-next* ]] && break
 			kill -0 "$gpid" 2>/dev/null || break
 			sleep 0.2
 		done
 		sleep "$GDB_SIGINT_AFTER"
 		kill -INT "$gpid" 2>/dev/null
+		end=$((SECONDS + ${GDB_TIMEOUT:-90}))
 	fi
 	while ((SECONDS < end)); do
 		kill -0 "$gpid" 2>/dev/null || break
@@ -319,7 +323,7 @@ else
 	GDB_SIGINT_AFTER=2 rungdb i386 "$P" 'info registers eip cr0 cr4' \
 	    'info threads' 'p gdbt_go' 'p/x &gdbt_value' \
 	    'x/1dw 0x80000000 + (unsigned)&gdbt_value' 'x/1xw 0xc0000000' \
-	    'thread 2' 'p $pc' 'thread 1' 'continue' \
+	    'thread 2' 'p $pc' 'thread 1' 'echo ctrl-c-next\n' 'continue' \
 	    'info symbol $pc' 'bt 1' 'detach'
 	gdb_has d/i386-eip '^eip +0x[0-9a-f]+ +0x[0-9a-f]+ <gdbt_spin'
 	gdb_has d/pae-on '^cr4 +0x[0-9a-f]+ +\[ .*PAE.* \]'
