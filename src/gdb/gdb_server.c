@@ -186,10 +186,13 @@ static int parse_addr_len(const uint8_t **p, const uint8_t *end,
 
 /* ---- stop replies ---- */
 
+/*
+ * A stop that no vCPU caused (attach, Ctrl-C) is reported on vCPU 0, the
+ * boot CPU: gdb's idea of its current thread is not always the last Hg.
+ */
 static void send_stop(struct gdb_server *s, const struct gdb_stop *st)
 {
-	int cpu = st->cpu >= 0 && st->cpu < s->ncpus ? st->cpu :
-	    cur_cpu(s, s->cpu_g);
+	int cpu = st->cpu >= 0 && st->cpu < s->ncpus ? st->cpu : 0;
 
 	reply_begin(s);
 	if (st->reason == GDB_STOP_EXITED) {

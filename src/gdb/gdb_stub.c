@@ -165,7 +165,10 @@ static void load_debug(struct gdb_stub *s, struct vcpu *v, bool step)
 	struct vstate *vs = &s->vs[v->id];
 	struct kvm_guest_debug dbg;
 
-	if (vs->loaded_gen == s->debug_gen && vs->stepping == step)
+	/* A step always reloads: KVM arms the trap flag for the RIP it
+	 * sees at KVM_SET_GUEST_DEBUG, and gdb may have moved the RIP (or
+	 * rewritten RFLAGS) since the last step. */
+	if (!step && !vs->stepping && vs->loaded_gen == s->debug_gen)
 		return;
 	build_debug(s, step, &dbg);
 	set_debug(s, v, &dbg);

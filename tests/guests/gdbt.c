@@ -7,7 +7,8 @@
  * gdbt_counter, written three times in gdbt_count(), for a watchpoint.
  *
  * Command line: "cpus=N" starts the APs first (they halt), so the
- * debugger sees N threads; "paging=32" or "paging=pae" turns paging on,
+ * debugger sees N threads; "spin" waits in gdbt_spin() until the debugger
+ * sets gdbt_go; "paging=32" or "paging=pae" turns paging on,
  * with low memory identity mapped, an alias of the first 128 MiB at
  * GDBT_ALIAS and nothing mapped at GDBT_HOLE, so the debugger's reads go
  * through the page tables.
@@ -30,6 +31,7 @@
 volatile uint32_t gdbt_value = 42;
 volatile uint32_t gdbt_counter;
 volatile uint32_t gdbt_seen;
+volatile uint32_t gdbt_go; /* "spin": the debugger sets it to go on */
 
 /* Page tables: 32-bit (one directory of 4 MiB pages) or PAE (a PDPT and
  * four directories of 2 MiB pages). */
@@ -87,6 +89,12 @@ static void paging_on(const char *mode)
 	    *(volatile uint32_t *)(GDBT_ALIAS + (uint32_t)&gdbt_value));
 }
 
+__attribute__((noinline)) void gdbt_spin(void)
+{
+	while (!gdbt_go)
+		cpu_relax();
+}
+
 __attribute__((noinline)) void gdbt_break(uint32_t v)
 {
 	gdbt_seen = v;
@@ -113,6 +121,10 @@ void guest_main(void)
 		printf("gdbt: %d cpus up\n", smp_boot(cpus, 20000, 1000));
 	if (cmd_get("paging", mode, sizeof(mode)))
 		paging_on(mode);
+	if (cmd_has("spin")) {
+		printf("gdbt: spinning\n");
+		gdbt_spin();
+	}
 	printf("gdbt: start value=%u\n", gdbt_value);
 	gdbt_break(gdbt_value);
 	gdbt_hw();
