@@ -21,6 +21,7 @@
 #include "bus/pci_emul.h"
 #include "common.h"
 #include "config.h"
+#include "dev/acpi_pm.h"
 #include "dev/platform.h"
 #include "event/mevent.h"
 #include "firmware/fwtables.h"
@@ -53,11 +54,18 @@ static void on_halt_poll(int fd, enum mevent_type type, void *arg)
 }
 
 /*
- * SIGTERM/SIGINT: without ACPI the guest cannot be asked to shut down, so
- * khyve powers it off (status 1).  The platform work replaces this with
- * the ACPI power button for SIGTERM.
+ * SIGTERM presses the ACPI power button (bhyve's pm.c); a second one or
+ * acpi.powerbutton_timeout forces power-off (dev/acpi_pm.h).
  */
-static void on_term(int sig, enum mevent_type type, void *arg)
+static void on_sigterm(int sig, enum mevent_type type, void *arg)
+{
+	(void)sig;
+	(void)type;
+	(void)acpi_pm_power_button(arg);
+}
+
+/* SIGINT powers off at once (status 1): bhyve does not catch it. */
+static void on_sigint(int sig, enum mevent_type type, void *arg)
 {
 	(void)type;
 	khyve_dbg("signal %d: powering off", sig);
@@ -102,8 +110,8 @@ static int run_vm(struct config_node *cfg)
 	}
 	/* Signals are caught through the loop; block them before any
 	 * thread exists so every thread inherits the mask. */
-	if (mevent_add(ev, SIGTERM, EVF_SIGNAL, on_term, &vm) == NULL ||
-	    mevent_add(ev, SIGINT, EVF_SIGNAL, on_term, &vm) == NULL) {
+	if (mevent_add(ev, SIGTERM, EVF_SIGNAL, on_sigterm, &vm) == NULL ||
+	    mevent_add(ev, SIGINT, EVF_SIGNAL, on_sigint, &vm) == NULL) {
 		khyve_warn("cannot catch SIGTERM/SIGINT");
 		goto out_loop;
 	}
