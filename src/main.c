@@ -117,9 +117,18 @@ static int run_vm(struct config_node *cfg)
 	}
 	/* Configuration errors that only show here (keys set with -o or -k
 	 * bypass the option parser's checks) are still usage errors. */
-	if (config_get(cfg, "boot.kernel") == NULL) {
+	if (config_get(cfg, "boot.kernel") == NULL &&
+	    config_get(cfg, "lpc.bootrom") == NULL) {
 		khyve_warnx("nothing to boot: set boot.kernel=PATH (-o "
-		    "boot.kernel=...) for direct kernel boot");
+		    "boot.kernel=...) for direct kernel boot, or give a boot "
+		    "ROM (-l bootrom,ROMFILE)");
+		status = KHYVE_EXIT_USAGE;
+		goto out_loop;
+	}
+	if (config_get(cfg, "boot.kernel") != NULL &&
+	    config_get(cfg, "lpc.bootrom") != NULL) {
+		khyve_warnx("boot.kernel and -l bootrom exclude each other: the "
+		    "boot ROM loads the OS itself");
 		status = KHYVE_EXIT_USAGE;
 		goto out_loop;
 	}
@@ -141,7 +150,9 @@ static int run_vm(struct config_node *cfg)
 		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
 		goto out_devs;
 	}
-	if (load_kernel(&vm, cfg) != 0)
+	/* With a boot ROM the BSP keeps KVM's reset state: the reset vector
+	 * (dev/bootrom.c). */
+	if (config_get(cfg, "boot.kernel") != NULL && load_kernel(&vm, cfg) != 0)
 		goto out_devs;
 	if (mevent_add(ev, vm.exit_fd, EVF_READ, on_exit_fd, &vm) == NULL ||
 	    mevent_add(ev, HALT_POLL_MS, EVF_TIMER, on_halt_poll, &vm) == NULL) {

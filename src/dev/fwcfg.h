@@ -35,7 +35,9 @@
 
 #define FWCFG_PORT 0x510
 #define FWCFG_QEMU_PORTS 12 /* 0x510 selector, 0x511 data, 0x514 DMA */
-#define FWCTL_PORTS 2
+/* fwctl uses 0x510/0x511 but 32-bit accesses there (outl 0x510, inl
+ * 0x511) reach up to 0x514: claim enough that the bus delivers them. */
+#define FWCTL_PORTS 8
 
 /* QEMU's item keys. */
 #define FWCFG_SIGNATURE 0x00
