@@ -81,6 +81,7 @@ static void stop_loop(int fd, enum mevent_type type, void *arg)
 TEST(acpi_pm_power_button_timeout)
 {
 	struct mevent_loop *loop = mevent_loop_create();
+	struct mevent *watchdog;
 	struct vm vm;
 
 	config_init();
@@ -90,8 +91,10 @@ TEST(acpi_pm_power_button_timeout)
 	CHECK(acpi_pm_power_button(&vm));
 	CHECK_EQ(atomic_load(&vm.exit_requested), 0);
 	/* A 1.5 s watchdog: the 1 s deadline must come first. */
-	CHECK(mevent_add(loop, 1500, EVF_TIMER, stop_loop, loop) != NULL);
+	watchdog = mevent_add(loop, 1500, EVF_TIMER, stop_loop, loop);
+	CHECK(watchdog != NULL);
 	(void)mevent_dispatch(loop);
+	mevent_delete(watchdog);
 	CHECK_EQ(atomic_load(&vm.exit_requested), 2);
 	CHECK_EQ(vm.exit_status, KHYVE_EXIT_POWEROFF);
 	pm_vm_done(&vm);
