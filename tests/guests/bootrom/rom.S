@@ -35,9 +35,13 @@ start:
 	incw %si
 	jmp 1b
 2:	lgdtl %cs:(gdtr - start)
+	movb $'L', %al			/* progress marks: GDT loaded, */
+	call putc16
 	movl %cr0, %eax
 	orl $1, %eax
 	movl %eax, %cr0
+	movb $'P', %al			/* protected mode, */
+	call putc16
 	ljmpl $0x08, $ABS(pm32)
 
 putc16:
@@ -59,6 +63,10 @@ pm32:
 	movw %ax, %ss
 	movl $0x7000, %esp
 	xorl %edi, %edi			/* failures */
+	movb $'J', %al			/* 32-bit code reached */
+	call putc32
+	movb $'\n', %al
+	call putc32
 
 	movl $ABS(msg_vars), %esi
 	call puts32
@@ -114,11 +122,14 @@ putc32:
 	outb %al, %dx
 	ret
 
+	/* The accessed bits are preset (0x9b, 0x93), as in OVMF: the GDT
+	 * is in ROM, and the CPU's write of the bit on a segment load would
+	 * hit read-only memory (under KVM an MMIO exit that repeats). */
 	.balign 8
 gdt:
 	.quad 0
-	.quad 0x00cf9a000000ffff	/* 0x08: 32-bit code, flat */
-	.quad 0x00cf92000000ffff	/* 0x10: data, flat */
+	.quad 0x00cf9b000000ffff	/* 0x08: 32-bit code, flat */
+	.quad 0x00cf93000000ffff	/* 0x10: data, flat */
 gdtr:
 	.word gdtr - gdt - 1
 	.long ABS(gdt)
