@@ -64,6 +64,7 @@ static const struct {
 	{ "memory.wired", "false" },
 	{ "memory.guest_in_core", "false" },
 	{ "cpus", "1" },
+	{ "acpi.powerbutton_timeout", "30" }, /* seconds; dev/acpi_pm.h */
 	{ "acpi_tables", "true" },
 	{ "acpi_tables_in_memory", "true" },
 	{ "rtc.use_localtime", "true" },

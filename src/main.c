@@ -21,6 +21,7 @@
 #include "bus/pci_emul.h"
 #include "common.h"
 #include "config.h"
+#include "dev/acpi_pm.h"
 #include "dev/platform.h"
 #include "event/mevent.h"
 #include "firmware/fwtables.h"
@@ -54,11 +55,18 @@ static void on_halt_poll(int fd, enum mevent_type type, void *arg)
 }
 
 /*
- * SIGTERM/SIGINT: without ACPI the guest cannot be asked to shut down, so
- * khyve powers it off (status 1).  The platform work replaces this with
- * the ACPI power button for SIGTERM.
+ * SIGTERM presses the ACPI power button (bhyve's pm.c); a second one or
+ * acpi.powerbutton_timeout forces power-off (dev/acpi_pm.h).
  */
-static void on_term(int sig, enum mevent_type type, void *arg)
+static void on_sigterm(int sig, enum mevent_type type, void *arg)
+{
+	(void)sig;
+	(void)type;
+	(void)acpi_pm_power_button(arg);
+}
+
+/* SIGINT powers off at once (status 1): bhyve does not catch it. */
+static void on_sigint(int sig, enum mevent_type type, void *arg)
 {
 	(void)type;
 	khyve_dbg("signal %d: powering off", sig);
@@ -103,16 +111,25 @@ static int run_vm(struct config_node *cfg)
 	}
 	/* Signals are caught through the loop; block them before any
 	 * thread exists so every thread inherits the mask. */
-	if (mevent_add(ev, SIGTERM, EVF_SIGNAL, on_term, &vm) == NULL ||
-	    mevent_add(ev, SIGINT, EVF_SIGNAL, on_term, &vm) == NULL) {
+	if (mevent_add(ev, SIGTERM, EVF_SIGNAL, on_sigterm, &vm) == NULL ||
+	    mevent_add(ev, SIGINT, EVF_SIGNAL, on_sigint, &vm) == NULL) {
 		khyve_warn("cannot catch SIGTERM/SIGINT");
 		goto out_loop;
 	}
 	/* Configuration errors that only show here (keys set with -o or -k
 	 * bypass the option parser's checks) are still usage errors. */
-	if (config_get(cfg, "boot.kernel") == NULL) {
+	if (config_get(cfg, "boot.kernel") == NULL &&
+	    config_get(cfg, "lpc.bootrom") == NULL) {
 		khyve_warnx("nothing to boot: set boot.kernel=PATH (-o "
-		    "boot.kernel=...) for direct kernel boot");
+		    "boot.kernel=...) for direct kernel boot, or give a boot "
+		    "ROM (-l bootrom,ROMFILE)");
+		status = KHYVE_EXIT_USAGE;
+		goto out_loop;
+	}
+	if (config_get(cfg, "boot.kernel") != NULL &&
+	    config_get(cfg, "lpc.bootrom") != NULL) {
+		khyve_warnx("boot.kernel and -l bootrom exclude each other: the "
+		    "boot ROM loads the OS itself");
 		status = KHYVE_EXIT_USAGE;
 		goto out_loop;
 	}
@@ -139,7 +156,9 @@ static int run_vm(struct config_node *cfg)
 		status = rc == -EINVAL ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR;
 		goto out_devs;
 	}
-	if (load_kernel(&vm, cfg) != 0)
+	/* With a boot ROM the BSP keeps KVM's reset state: the reset vector
+	 * (dev/bootrom.c). */
+	if (config_get(cfg, "boot.kernel") != NULL && load_kernel(&vm, cfg) != 0)
 		goto out_devs;
 	if (mevent_add(ev, vm.exit_fd, EVF_READ, on_exit_fd, &vm) == NULL ||
 	    mevent_add(ev, HALT_POLL_MS, EVF_TIMER, on_halt_poll, &vm) == NULL) {

@@ -619,6 +619,44 @@ static int opt_gdb(const char *arg, char *why, size_t wlen)
 	return set_num('G', arg, "gdb.port", g.port);
 }
 
+/*
+ * -f [name=]NAME,string=VALUE|file=PATH (bhyve's qemu_fwcfg syntax): a
+ * fw_cfg file, stored as fwcfg.user.N.{name,string|file}; the device
+ * (dev/fwcfg_dev.c) reads the file.  NAME is 1..55 bytes.
+ */
+static int opt_fwcfg_file(const char *arg, char *why, size_t wlen)
+{
+	const char *name = arg, *comma, *v;
+	struct config_node *n = config_find(NULL, "fwcfg.user");
+	char key[64], nm[64];
+	unsigned idx = 0;
+
+	if (strncmp(name, "name=", 5) == 0)
+		name += 5;
+	comma = strchr(name, ',');
+	if (comma == NULL || comma == name || comma - name >= 56)
+		return fail(why, wlen, "expected [name=]NAME,string=VALUE or "
+		    "[name=]NAME,file=PATH (NAME 1..55 bytes)");
+	v = comma + 1;
+	if (strncmp(v, "string=", 7) != 0 &&
+	    (strncmp(v, "file=", 5) != 0 || v[5] == '\0'))
+		return fail(why, wlen, "expected string=VALUE or file=PATH "
+		    "after the name");
+	for (struct config_node *c = n ? config_node_first(n) : NULL;
+	     c != NULL; c = config_node_next(c))
+		idx++;
+	snprintf(nm, sizeof(nm), "%.*s", (int)(comma - name), name);
+	snprintf(key, sizeof(key), "fwcfg.user.%u.name", idx);
+	if (set_key('f', arg, key, nm) != 0)
+		return -EINVAL;
+	if (v[0] == 's') {
+		snprintf(key, sizeof(key), "fwcfg.user.%u.string", idx);
+		return set_key('f', arg, key, v + 7);
+	}
+	snprintf(key, sizeof(key), "fwcfg.user.%u.file", idx);
+	return set_key('f', arg, key, v + 5);
+}
+
 static int opt_layout(const char *arg, char *why, size_t wlen)
 {
 	/* A file name under bhyve's kbdlayout directory: no paths. */
@@ -653,7 +691,7 @@ static int opt_value(int c, const char *arg, char *why, size_t wlen)
 			return -EINVAL;
 		return 0;
 	case 'f':
-		return fail(why, wlen, "fw_cfg files are not supported");
+		return opt_fwcfg_file(arg, why, wlen);
 	case 'g':
 		if (options_parse_port(arg, &port) != 0)
 			return fail(why, wlen, "expected a port 1..65535");
@@ -711,6 +749,7 @@ void options_usage(FILE *f, const char *progname)
 	    "Usage: %s [-aCDdeHhPSuWwxY]\n"
 	    "       %*s [-c [[cpus=]numcpus][,sockets=n][,cores=n][,threads=n]]\n"
 	    "       %*s [-B type,key=value,...] [-G [w][bind_address:]port]\n"
+	    "       %*s [-f [name=]name,(string|file)=value]\n"
 	    "       %*s [-k config_file] [-K layout] [-l lpcdev[,conf]]\n"
 	    "       %*s [-m memsize[K|M|G|T]] [-o var=value] [-p vcpu:hostcpu]\n"
 	    "       %*s [-s slot,emulation[,conf]] [-U uuid] vmname\n"
@@ -723,6 +762,7 @@ void options_usage(FILE *f, const char *progname)
 	    "       -c: number of CPUs and/or topology specification\n"
 	    "       -D: destroy on power-off (always so with KVM)\n"
 	    "       -e: exit on unhandled I/O access\n"
+	    "       -f: add a fw_cfg file (with -l fwcfg,qemu)\n"
 	    "       -G: start a GDB debug server\n"
 	    "       -H: vmexit from the guest on HLT\n"
 	    "       -h: help\n"
@@ -741,7 +781,8 @@ void options_usage(FILE *f, const char *progname)
 	    "       -w: ignore unimplemented MSRs\n"
 	    "       -x: local APIC is in x2APIC mode\n"
 	    "       -Y: disable MPtable generation\n",
-	    progname, w, "", w, "", w, "", w, "", w, "", progname, progname);
+	    progname, w, "", w, "", w, "", w, "", w, "", w, "", progname,
+	    progname);
 }
 
 int options_parse(int argc, char **argv, int *exit_code)

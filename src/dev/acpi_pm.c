@@ -12,8 +12,11 @@
  *          disable values)
  *
  * SCI (IRQ 9, level) is asserted while an enabled event status bit is
- * set.  Nothing raises events yet (the power button comes with ACPI), so
- * it stays low, but the logic is in place.
+ * set (bhyve's sci_update: PM1_STS & PM1_EN, whatever SCI_EN says).
+ *
+ * The power button (acpi_pm.h) is ACPI's fixed-feature button: the FADT
+ * leaves PWR_BUTTON clear, so no DSDT device describes it; a press sets
+ * PWRBTN_STS and the guest sees the SCI if it enabled PWRBTN_EN.
  *
  * Registers may be accessed in any width inside the block; bytes are
  * merged into the 16-bit registers before their semantics apply.
@@ -23,7 +26,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "config.h"
+#include "dev/acpi_pm.h"
 #include "dev/platform.h"
+#include "event/mevent.h"
 #include "vmm/vm.h"
 
 #define PM1A_EVT_ADDR 0x400
@@ -69,6 +75,11 @@ struct acpi_pm {
 	uint16_t reg[PM1A_EVT_LEN / 2]; /* STS, EN, CNT, reserved */
 	int sci_level;
 	uint64_t tmr_base_ns;
+	/* Power button: seconds the guest gets after the first press (0:
+	 * no press, power off at once); the press and its deadline. */
+	int pwrbtn_timeout;
+	bool pwrbtn_pressed;
+	struct mevent *pwrbtn_timer; /* main thread only */
 };
 
 enum { R_STS, R_EN, R_CNT, R_RSVD };
@@ -197,18 +208,74 @@ static int smi_cmd_io(void *opaque, struct vcpu *vcpu, bool write,
 	return 0;
 }
 
+static void pwrbtn_expired(int fd, enum mevent_type type, void *arg)
+{
+	struct acpi_pm *sc = arg;
+
+	(void)fd;
+	(void)type;
+	khyve_warnx("the guest did not power off within %d s of the power "
+	    "button: powering off", sc->pwrbtn_timeout);
+	vm_request_exit(sc->vm, KHYVE_EXIT_POWEROFF);
+}
+
+bool acpi_pm_power_button(struct vm *vm)
+{
+	struct acpi_pm *sc = iobus_opaque(&vm->pio, PM1A_EVT_ADDR);
+	bool force;
+
+	if (sc == NULL) {
+		vm_request_exit(vm, KHYVE_EXIT_POWEROFF);
+		return false;
+	}
+	pthread_mutex_lock(&sc->lock);
+	force = sc->pwrbtn_pressed || sc->pwrbtn_timeout == 0;
+	if (!force) {
+		sc->pwrbtn_pressed = true;
+		sc->reg[R_STS] |= PM1_PWRBTN_STS;
+		sci_update(sc);
+	}
+	pthread_mutex_unlock(&sc->lock);
+	if (force) {
+		khyve_dbg("power button: powering off");
+		vm_request_exit(vm, KHYVE_EXIT_POWEROFF);
+		return false;
+	}
+	khyve_dbg("power button pressed; the guest has %d s",
+	    sc->pwrbtn_timeout);
+	if (vm->ev != NULL)
+		sc->pwrbtn_timer = mevent_add(vm->ev,
+		    sc->pwrbtn_timeout * 1000, EVF_TIMER, pwrbtn_expired, sc);
+	if (sc->pwrbtn_timer == NULL) {
+		/* Without a deadline a stuck guest would never end. */
+		khyve_warnx("power button: no timer; powering off");
+		vm_request_exit(vm, KHYVE_EXIT_POWEROFF);
+		return false;
+	}
+	return true;
+}
+
 static int acpi_pm_init(const struct platform_dev *dev, struct vm *vm)
 {
 	struct acpi_pm *sc;
-	int rc;
+	int rc, timeout = 0;
 
 	(void)dev;
+	rc = config_get_int(NULL, "acpi.powerbutton_timeout", &timeout);
+	if (rc == -EINVAL)
+		return rc;
+	if (timeout < 0 || timeout > ACPI_PM_PWRBTN_TIMEOUT_MAX) {
+		khyve_warnx("acpi.powerbutton_timeout=%d: not in 0..%d seconds",
+		    timeout, ACPI_PM_PWRBTN_TIMEOUT_MAX);
+		return -EINVAL;
+	}
 	sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&sc->lock, NULL);
 	sc->vm = vm;
 	sc->tmr_base_ns = mono_ns();
+	sc->pwrbtn_timeout = timeout;
 	if ((rc = iobus_register(&vm->pio, PM1A_EVT_ADDR, PM1A_EVT_LEN, pm1_io,
 		 sc, "acpi-pm1")) != 0)
 		goto fail;
@@ -237,6 +304,8 @@ static void acpi_pm_fini(const struct platform_dev *dev, struct vm *vm)
 	(void)dev;
 	if (sc == NULL)
 		return;
+	if (sc->pwrbtn_timer != NULL)
+		mevent_delete(sc->pwrbtn_timer);
 	iobus_unregister(&vm->pio, SMI_CMD_PORT);
 	iobus_unregister(&vm->pio, PM_TMR_ADDR);
 	iobus_unregister(&vm->pio, PM1A_EVT_ADDR);

@@ -31,6 +31,7 @@
 #include "firmware/loader_priv.h"
 
 /* Zero page (struct boot_params) and setup header offsets. */
+#define BP_ACPI_RSDP_ADDR 0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE 0x0c4
 #define BP_EXT_CMD_LINE_PTR 0x0c8
@@ -254,6 +255,8 @@ int bzimage_load(struct loader_ctx *c)
 	loader_wr32(zp + HDR_CODE32_START, (uint32_t)addr);
 	loader_wr32(zp + HDR_CMD_LINE_PTR, (uint32_t)BOOT_CMDLINE_ADDR);
 	loader_wr32(zp + BP_EXT_CMD_LINE_PTR, 0);
+	/* boot_params.acpi_rsdp_addr (Linux 5.0+): no need to scan. */
+	loader_wr64(zp + BP_ACPI_RSDP_ADDR, loader_rsdp(c));
 	if (gmem_write(c->mem, BOOT_INFO_ADDR, zp, sizeof(zp)) != 0)
 		return loader_fail(c, -ERANGE, "no guest RAM for the zero page");
 

@@ -228,6 +228,25 @@ int loader_set_entry(struct loader_ctx *c, enum boot_mode mode, uint64_t rip)
 	return 0;
 }
 
+uint64_t loader_rsdp(struct loader_ctx *c)
+{
+	const uint8_t *bios = gmem_ptr(c->mem, 0xE0000, 0x20000);
+
+	if (bios == NULL)
+		return 0;
+	for (size_t off = 0; off + 20 <= 0x20000; off += 16) {
+		uint8_t sum = 0;
+
+		if (memcmp(bios + off, "RSD PTR ", 8) != 0)
+			continue;
+		for (int i = 0; i < 20; i++)
+			sum = (uint8_t)(sum + bios[off + (size_t)i]);
+		if (sum == 0)
+			return 0xE0000 + off;
+	}
+	return 0;
+}
+
 int loader_e820(struct loader_ctx *c, struct e820_entry *tab, int max)
 {
 	int n = e820_build(c->mem, tab, max);

@@ -77,6 +77,13 @@ int loader_put_cmdline(struct loader_ctx *c, uint64_t max_len);
  */
 int loader_set_entry(struct loader_ctx *c, enum boot_mode mode, uint64_t rip);
 
+/*
+ * The ACPI RSDP's guest address, found as a guest would (the "RSD PTR "
+ * signature on a 16-byte boundary in 0xE0000-0xFFFFF with a valid
+ * ACPI 1.0 checksum; fwtables_build() put it there), or 0 without ACPI.
+ */
+uint64_t loader_rsdp(struct loader_ctx *c);
+
 /* e820_build() for the guest, with a sanity check on the count. */
 int loader_e820(struct loader_ctx *c, struct e820_entry *tab, int max);
 

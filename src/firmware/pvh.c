@@ -5,7 +5,7 @@
  * 32-bit protected mode, paging off, at the note's entry with
  * ebx = the guest-physical address of an hvm_start_info (version 1:
  * with the memory map).  The initrd, if any, is module 0 (no command
- * line); the ACPI RSDP is not provided yet (rsdp_paddr 0).
+ * line); rsdp_paddr is the RSDP khyve built (0 without ACPI).
  */
 #include <errno.h>
 #include <string.h>
@@ -131,7 +131,7 @@ int pvh_load(struct loader_ctx *c, uint32_t entry)
 	loader_wr32(si + SI_NR_MODULES, rd != 0 ? 1 : 0);
 	loader_wr64(si + SI_MODLIST, rd != 0 ? BOOT_MODS_ADDR : 0);
 	loader_wr64(si + SI_CMDLINE, BOOT_CMDLINE_ADDR);
-	loader_wr64(si + SI_RSDP, 0);
+	loader_wr64(si + SI_RSDP, loader_rsdp(c));
 	loader_wr64(si + SI_MEMMAP, BOOT_MMAP_ADDR);
 	loader_wr32(si + SI_MEMMAP_ENTRIES, nmemmap);
 	if (gmem_write(c->mem, BOOT_INFO_ADDR, si, sizeof(si)) != 0)

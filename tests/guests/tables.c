@@ -15,7 +15,8 @@
  * "cpus=N" is the number of processors every table must list.  Then
  * "action=" says how to end: "s5" enables ACPI through SMI_CMD and writes
  * \_S5's SLP_TYPa with SLP_EN to PM1a_CNT (khyve status 1), "reset"
- * writes the FADT reset value to the reset register (status 0); without
+ * writes the FADT reset value to the reset register (status 0),
+ * "pwrbtn"/"pwrbtn-ignore" wait for the ACPI power button (see pwrbtn()); without
  * it the program ends with pc-testdev: GX_OK, or GX_FAIL after any
  * "tables FAIL" line.  Runs with paging off, so table addresses are
  * pointers; every length is bounded before use.
@@ -355,29 +356,133 @@ static void do_smbios(void)
 
 /* ---- leaving ---- */
 
+/* Enter ACPI mode as an OS does: SMI_CMD, then wait for SCI_EN. */
+static void acpi_enable(const struct acpi *a)
+{
+	uint16_t cnt = (uint16_t)rd64(a->fadt + 176);
+	uint32_t smi = rd32(a->fadt + 48);
+
+	if (smi != 0 && !(inw(cnt) & 1)) {
+		outb((uint16_t)smi, a->fadt[52]);
+		for (int i = 0; i < 100 && !(inw(cnt) & 1); i++)
+			delay_ms(1);
+	}
+}
+
 static NORETURN void s5(const struct acpi *a)
 {
 	uint16_t cnt;
-	uint32_t smi;
 
 	if (a->fadt == NULL || a->slp_typa < 0) {
 		printf("tables: no way to power off\n");
 		exit_testdev(GX_FAIL);
 	}
 	cnt = (uint16_t)rd64(a->fadt + 176);
-	smi = rd32(a->fadt + 48);
-	/* Enter ACPI mode as an OS does: SMI_CMD, then wait for SCI_EN. */
-	if (smi != 0 && !(inw(cnt) & 1)) {
-		outb((uint16_t)smi, a->fadt[52]);
-		for (int i = 0; i < 100 && !(inw(cnt) & 1); i++)
-			delay_ms(1);
-	}
+	acpi_enable(a);
 	printf("tables: sci_en %u; powering off with SLP_TYP %d\n",
 	    inw(cnt) & 1, a->slp_typa);
 	outw(cnt, (uint16_t)((a->slp_typa & 7) << 10 | 1u << 13));
 	delay_ms(200);
 	printf("tables: \\_S5 did not power off\n");
 	exit_testdev(GX_EXITFAIL);
+}
+
+/* ---- the power button ---- */
+
+#define IOAPIC_BASE 0xfec00000u
+#define SCI_VECTOR 0x60
+#define PM1_PWRBTN 0x0100u /* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
+
+static void ioapic_route(uint32_t gsi, uint32_t low, uint32_t dest)
+{
+	mmio_write32(IOAPIC_BASE, 0x10 + 2 * gsi + 1);
+	mmio_write32(IOAPIC_BASE + 0x10, dest << 24);
+	mmio_write32(IOAPIC_BASE, 0x10 + 2 * gsi);
+	mmio_write32(IOAPIC_BASE + 0x10, low);
+}
+
+static bool vector_pending(int v)
+{
+	return (apic_read(0x200 + 0x10 * (uint32_t)(v / 32)) >> (v % 32)) & 1;
+}
+
+/*
+ * action=pwrbtn: behave as an ACPI OS with a fixed-feature power button
+ * (FADT PWR_BUTTON clear): enter ACPI mode, route the SCI (the FADT's
+ * SCI_INT through the MADT's override) to a vector through the I/O APIC,
+ * set PWRBTN_EN, report "pwrbtn armed" and wait with interrupts off
+ * until the SCI is pending in the local APIC's IRR.  Then PWRBTN_STS
+ * must be set; clearing it must drop the SCI; then power off with \_S5.
+ * action=pwrbtn-ignore: enter ACPI mode, report "armed" and spin.
+ */
+static NORETURN void pwrbtn(const struct acpi *a, bool ignore)
+{
+	const uint8_t *f = a->fadt, *m = a->madt;
+	uint32_t sci, gsi, evt, flags = 0, low;
+	uint32_t wait = (uint32_t)cmd_num("wait", 120000);
+
+	if (f == NULL || m == NULL || a->slp_typa < 0) {
+		printf("tables: pwrbtn: no FADT, MADT or \\_S5\n");
+		exit_testdev(GX_FAIL);
+	}
+	if (rd32(f + 112) & (1u << 4)) {
+		printf("tables: pwrbtn: FADT says control-method button\n");
+		exit_testdev(GX_FAIL);
+	}
+	sci = rd16(f + 46);
+	evt = rd32(f + 56);
+	gsi = sci;
+	for (uint32_t off = 44; off + 2 <= rd32(m + 4) && m[off + 1] >= 2;
+	     off += m[off + 1])
+		if (m[off] == 2 && m[off + 1] >= 10 && m[off + 3] == sci) {
+			gsi = rd32(m + off + 4);
+			flags = rd16(m + off + 8);
+		}
+	/* ACPI's SCI default: level, active low; the override may say. */
+	low = SCI_VECTOR;
+	if ((flags & 3) != 1)
+		low |= 1u << 13;
+	if (((flags >> 2) & 3) != 1)
+		low |= 1u << 15;
+	acpi_enable(a);
+	irq_init();
+	ioapic_route(gsi, low, apic_read_id());
+	outw((uint16_t)evt, PM1_PWRBTN); /* clear a stale status */
+	if (!ignore)
+		outw((uint16_t)(evt + 2), PM1_PWRBTN);
+	printf("tables: pwrbtn armed sci %u gsi %u flags 0x%x pm1_evt 0x%x "
+	    "sts 0x%x en 0x%x\n", sci, gsi, flags, evt, inw((uint16_t)evt),
+	    inw((uint16_t)(evt + 2)));
+	if (ignore)
+		for (;;)
+			delay_ms(100);
+	for (uint32_t t = 0; !vector_pending(SCI_VECTOR); t++) {
+		if (t >= wait) {
+			printf("tables: pwrbtn: no SCI within %u ms (sts 0x%x)"
+			    "\n", wait, inw((uint16_t)evt));
+			exit_testdev(GX_FAIL);
+		}
+		delay_ms(1);
+	}
+	printf("tables: pwrbtn sci pending, pm1_sts 0x%x\n",
+	    inw((uint16_t)evt));
+	if (!(inw((uint16_t)evt) & PM1_PWRBTN)) {
+		printf("tables: pwrbtn: SCI without PWRBTN_STS\n");
+		exit_testdev(GX_FAIL);
+	}
+	outw((uint16_t)evt, PM1_PWRBTN);
+	/* Take the pending interrupt once: the line is low now, so the
+	 * level-triggered entry must not fire again after the EOI. */
+	irq_enable();
+	delay_ms(20);
+	irq_disable();
+	printf("tables: pwrbtn event: sts now 0x%x, sci taken %u\n",
+	    inw((uint16_t)evt), irq_count[SCI_VECTOR]);
+	if (irq_count[SCI_VECTOR] != 1 || (inw((uint16_t)evt) & PM1_PWRBTN)) {
+		printf("tables: pwrbtn: the SCI did not go away\n");
+		exit_testdev(GX_FAIL);
+	}
+	s5(a);
 }
 
 static NORETURN void reset(const struct acpi *a)
@@ -415,5 +520,9 @@ void guest_main(void)
 		s5(&a);
 	if (strcmp(action, "reset") == 0)
 		reset(&a);
+	if (strcmp(action, "pwrbtn") == 0)
+		pwrbtn(&a, false);
+	if (strcmp(action, "pwrbtn-ignore") == 0)
+		pwrbtn(&a, true);
 	finish(GX_OK);
 }

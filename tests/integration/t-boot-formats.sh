@@ -35,6 +35,7 @@ expect_out pvh/ok '^pvh ok$'
 expect_out pvh/magic '^pvh: start_info at 0x[0-9a-f]+ magic 0x336ec578 version [1-9]'
 expect_out pvh/cmdline "^cmdline: $cmd\$"
 expect_out pvh/memmap '^memmap entries: [1-9][0-9]*$'
+expect_out pvh/rsdp ' rsdp 0xf2400$'
 expect_out pvh/initrd "^  module 0: addr 0x[0-9a-f]+ size $size cmdline '.*' data 'khyve-initrd-$token'\$"
 
 krun -- "${common[@]}" -o boot.kernel="$GUESTS/hello.elf" -o boot.cmdline="$cmd info" mb

@@ -170,6 +170,31 @@ out:
 	free(rd);
 }
 
+/* boot_params.acpi_rsdp_addr (0x070) carries the RSDP in the BIOS area. */
+TEST(loader_bzimage_rsdp)
+{
+	struct fx_mem t;
+	struct bzopt o = bz_default();
+	struct boot_state bs;
+	char err[256];
+	uint8_t *r, sum = 0;
+
+	if (fx_init(&t, 64 * MiB, 0) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(bz_load(&t, &o, NULL, 0, "", &bs, err), 0);
+	CHECK_EQ(FX_G64(&t, BOOT_INFO_ADDR + 0x70), 0); /* no ACPI */
+	r = gmem_ptr(&t.m, 0xF2400, 36);
+	memcpy(r, "RSD PTR ", 8);
+	for (int i = 0; i < 20; i++)
+		sum = (uint8_t)(sum + r[i]);
+	r[8] = (uint8_t)-sum;
+	CHECK_EQ(bz_load(&t, &o, NULL, 0, "", &bs, err), 0);
+	CHECK_EQ(FX_G64(&t, BOOT_INFO_ADDR + 0x70), 0xF2400);
+	fx_fini(&t);
+}
+
 TEST(loader_bzimage_32bit_entry)
 {
 	struct fx_mem t;

@@ -759,3 +759,33 @@ TEST(loader_fuzz_smoke)
 	CHECK_EQ(odd, 0);
 	fx_fini(&t);
 }
+
+/* An RSDP in the BIOS area (as fwtables_build() leaves it) is handed to a
+ * PVH kernel; a bad checksum or a misaligned one is not an RSDP. */
+TEST(loader_pvh_rsdp)
+{
+	struct fx_mem t;
+	struct boot_state bs;
+	struct eopt o = elf_default(0, 1, 0);
+	char err[256];
+	uint8_t *r, sum = 0;
+
+	if (fx_init(&t, 64 * MiB, 0) != 0) {
+		CHECK(0);
+		return;
+	}
+	r = gmem_ptr(&t.m, 0xF2400, 36);
+	memcpy(r, "RSD PTR ", 8);
+	r[15] = 2;
+	for (int i = 0; i < 20; i++)
+		sum = (uint8_t)(sum + r[i]);
+	r[8] = (uint8_t)-sum;
+	/* A decoy before it: signature, wrong checksum. */
+	memcpy(gmem_ptr(&t.m, 0xE0010, 8), "RSD PTR ", 8);
+	CHECK_EQ(elf_load_opts(&t, &o, NULL, 0, "", &bs, err), 0);
+	CHECK_EQ(FX_G64(&t, BOOT_INFO_ADDR + 32), 0xF2400);
+	r[8]++;
+	CHECK_EQ(elf_load_opts(&t, &o, NULL, 0, "", &bs, err), 0);
+	CHECK_EQ(FX_G64(&t, BOOT_INFO_ADDR + 32), 0);
+	fx_fini(&t);
+}

@@ -380,7 +380,13 @@ TEST(options_exit_codes)
 	CHECK_EQ(exit_of(ARGV("-l", "no-such-lpc-device", "vm")), 64);
 	CHECK_EQ(exit_of(ARGV("-r", "/tmp/ckp", "vm")), 64);
 	CHECK(strncmp(err_buf, "khyve: -r /tmp/ckp: ", 20) == 0);
-	CHECK_EQ(exit_of(ARGV("-f", "name,string=x", "vm")), 64);
+	CHECK_EQ(exit_of(ARGV("-f", "name", "vm")), 64);
+	CHECK_EQ(exit_of(ARGV("-f", ",string=x", "vm")), 64);
+	CHECK_EQ(exit_of(ARGV("-f", "name,value=x", "vm")), 64);
+	CHECK_EQ(exit_of(ARGV("-f", "name,file=", "vm")), 64);
+	CHECK_EQ(exit_of(ARGV("-f",
+	    "a-name-that-is-exactly-fifty-six-bytes-long-which-is-too,string=x",
+	    "vm")), 64);
 	CHECK_EQ(exit_of(ARGV("bad/name")), 64);
 	CHECK_EQ(exit_of(ARGV("a-name-that-is-longer-than-31-chars")), 64);
 	CHECK_EQ(exit_of(ARGV("")), 64);
@@ -482,6 +488,27 @@ TEST(options_kvm_meaningless_flags)
 	CHECK_EQ(lines(err_buf), 0);
 	CHECK_STR(config_get(NULL, "bvmdebug.port"), "1234");
 	config_fini();
+}
+
+TEST(options_fwcfg_files)
+{
+	int code;
+
+	config_init();
+	CHECK_EQ(run(&code, ARGV("-l", "fwcfg,qemu", "-f",
+	    "opt/org.khyve/greeting,string=hello, world", "-f",
+	    "name=opt/org.khyve/blob,file=/tmp/blob", "vm0")), 0);
+	CHECK_STR(err_buf, "");
+	CHECK_STR(config_get(NULL, "lpc.fwcfg"), "qemu");
+	CHECK_STR(config_get(NULL, "fwcfg.user.0.name"),
+	    "opt/org.khyve/greeting");
+	CHECK_STR(config_get(NULL, "fwcfg.user.0.string"), "hello, world");
+	CHECK_STR(config_get(NULL, "fwcfg.user.1.name"), "opt/org.khyve/blob");
+	CHECK_STR(config_get(NULL, "fwcfg.user.1.file"), "/tmp/blob");
+	CHECK(config_get(NULL, "fwcfg.user.1.string") == NULL);
+	config_fini();
+	CHECK_EQ(exit_of(ARGV("-l", "fwcfg,uefi", "vm")), 64);
+	CHECK_EQ(exit_of(ARGV("-l", "fwcfg", "vm")), 64);
 }
 
 /* vcpu.N.cpuset: what repeated -p options accumulate ("0,1"), and what a
