@@ -1,7 +1,7 @@
 /*
  * vflood.elf - a guest that floods the host (t-flood.sh measures khyve's
  * memory meanwhile).  "dev=" picks the target:
- *   uart  COM2 (0x2f8): "kb=" KiB with "rep outsb", 4 KiB per instruction,
+ *   uart  COM1 (0x3f8): "kb=" KiB with "rep outsb", 4 KiB per instruction,
  *         never looking at the line status (the host may drop it);
  *   con   virtio-console port 0 without MULTIPORT (queues 0/1): transmit
  *         "kb=" KiB in 4 KiB buffers, keeping up to 32 in flight; if the
@@ -38,9 +38,9 @@ static uint32_t flood_uart(uint32_t kb)
 
 	for (uint32_t i = 0; i < CHUNK; i++)
 		buf[i] = (uint8_t)('a' + i % 26);
-	outb(0x2f8 + 3, 0x03); /* COM2: 8N1, DLAB 0 */
+	outb(0x3f8 + 3, 0x03); /* 8N1, DLAB 0 */
 	for (uint32_t k = 0; k < kb / 4; k++)
-		outsb(0x2f8, buf, CHUNK);
+		outsb(0x3f8, buf, CHUNK);
 	return kb / 4 * 4;
 }
 
