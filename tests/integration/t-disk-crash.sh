@@ -21,6 +21,8 @@
 TOOLS=${TOOLS:-$(cd "$GUESTS/.." && pwd)/tools}
 [ -x "$TOOLS/blkcheck" ] && [ -f "$TOOLS/faultio.so" ] ||
 	{ fail build "no $TOOLS/blkcheck or faultio.so (make tools)"; exit 1; }
+# An ASan build (make SANITIZE=1) refuses a preloaded library before its runtime.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 REPS=${DISK_CRASH_REPS:-50}
 img=$_tmp/disk.img iolog=$_tmp/io.log
 
