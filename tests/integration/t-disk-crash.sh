@@ -64,6 +64,18 @@ for ((i = 0; i < REPS; i++)); do
 	exec 4<&-
 	nap "0.$((RANDOM % 6))$((RANDOM % 10))"
 	kill -KILL "$pid" 2>/dev/null
+	# A process stuck in the kernel would hang "wait": give it 20 s.
+	for ((w = 0; w < 200; w++)); do
+		[ -e /proc/$pid/status ] || break
+		read -r _ _ state _ </proc/$pid/stat 2>/dev/null
+		[ "$state" = Z ] && break
+		nap 0.1
+	done
+	if [ "$w" = 200 ]; then
+		fail "$mode/rep$i/killed" "khyve still alive 20 s after SIGKILL: $(cat /proc/$pid/wchan 2>/dev/null) $(cat /proc/$pid/stack 2>/dev/null | head -5 | tr '\n' ' ')"
+		bad[$mode]=$((bad[$mode] + 1))
+		break
+	fi
 	wait "$pid" 2>/dev/null
 	STATUS=$?
 	reps[$mode]=$((reps[$mode] + 1))
