@@ -196,6 +196,46 @@ int options_parse_pincpu(const char *s, int *vcpu, int *hostcpu)
 	return s ? pincpu(s, vcpu, hostcpu, NULL, 0) : -EINVAL;
 }
 
+/* One decimal CPU number at *s, advanced past it. */
+static int cpu_number(const char **s, long *cpu)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)**s))
+		return -EINVAL;
+	errno = 0;
+	*cpu = strtol(*s, &end, 10);
+	if (errno || *cpu >= CPU_SETSIZE)
+		return -EINVAL;
+	*s = end;
+	return 0;
+}
+
+int options_parse_cpuset(const char *s, cpu_set_t *set)
+{
+	long lo, hi;
+
+	if (s == NULL || set == NULL)
+		return -EINVAL;
+	CPU_ZERO(set);
+	for (;;) {
+		if (cpu_number(&s, &lo) != 0)
+			return -EINVAL;
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			if (cpu_number(&s, &hi) != 0 || hi < lo)
+				return -EINVAL;
+		}
+		for (long c = lo; c <= hi; c++)
+			CPU_SET((int)c, set);
+		if (*s == '\0')
+			return 0;
+		if (*s++ != ',')
+			return -EINVAL;
+	}
+}
+
 static int hexval(char c)
 {
 	unsigned char ch = (unsigned char)c;

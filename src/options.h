@@ -12,6 +12,7 @@
 #define KHYVE_OPTIONS_H
 
 #include <stdbool.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -59,6 +60,12 @@ int options_parse_memsize(const char *s, uint64_t *bytes);
 
 /* -p vcpu:hostcpu, vcpu < VM_MAX_VCPUS, hostcpu < CPU_SETSIZE (decimal). */
 int options_parse_pincpu(const char *s, int *vcpu, int *hostcpu);
+
+/* vcpu.N.cpuset (what repeated -p options build, or -o/-k set): a comma
+ * list of host CPUs and ranges "0,2,4-7" (decimal, each < CPU_SETSIZE, no
+ * empty items, a range's end not below its start).  Fills *set; 0 or
+ * -EINVAL. */
+int options_parse_cpuset(const char *s, cpu_set_t *set);
 
 /* -U: the RFC 4122 text form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex,
  * any case).  uuid may be NULL (validate only). */

@@ -36,6 +36,7 @@
 #include "config.h"
 #include "firmware/loader.h"
 #include "gdb/gdb.h"
+#include "options.h"
 #include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
 
@@ -125,23 +126,20 @@ static int read_pinning(struct config_node *cfg, struct vcpu *v)
 {
 	char key[48];
 	const char *s;
-	char *end;
-	long cpu;
 
 	/* The option parser validated -p; the key is re-read here because
 	 * -o and -k can set it too. */
-	v->hostcpu = -1;
+	v->pinned = false;
 	snprintf(key, sizeof(key), "vcpu.%d.cpuset", v->id);
 	s = config_get(cfg, key);
 	if (s == NULL)
 		return 0;
-	errno = 0;
-	cpu = strtol(s, &end, 10);
-	if (errno || *end != '\0' || cpu < 0 || cpu >= CPU_SETSIZE) {
-		khyve_warnx("%s=%s: expected a host CPU number", key, s);
+	if (options_parse_cpuset(s, &v->cpuset) != 0) {
+		khyve_warnx("%s=%s: expected a list of host CPUs "
+		    "(e.g. 0,2,4-7)", key, s);
 		return -EINVAL;
 	}
-	v->hostcpu = (int)cpu;
+	v->pinned = true;
 	return 0;
 }
 
@@ -635,15 +633,10 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu %d", v->id);
 	pthread_setname_np(pthread_self(), name);
-	if (v->hostcpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(v->hostcpu, &set);
-		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-			khyve_warnx("vCPU %d: cannot pin to host CPU %d", v->id,
-			    v->hostcpu);
-	}
+	if (v->pinned && pthread_setaffinity_np(pthread_self(),
+	    sizeof(v->cpuset), &v->cpuset))
+		khyve_warnx("vCPU %d: cannot pin to the host CPUs of -p "
+		    "(vcpu.%d.cpuset)", v->id, v->id);
 	/* Inside KVM_RUN nothing is blocked, so SIG_KICK interrupts it. */
 	if (ioctl(v->fd, KVM_SET_SIGNAL_MASK, &kmask) < 0) {
 		khyve_warn("vCPU %d: KVM_SET_SIGNAL_MASK", v->id);

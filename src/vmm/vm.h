@@ -15,6 +15,7 @@
 #define KHYVE_VMM_VM_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,7 +44,8 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	bool thread_started;
-	int hostcpu; /* -p pinning, -1 if none */
+	bool pinned; /* -p given: run only on the host CPUs in cpuset */
+	cpu_set_t cpuset;
 	/* Halt detection (vcpu_poll_halt): set by the event loop, read and
 	 * answered by the vCPU's own thread. */
 	atomic_bool halt_check;

@@ -3,7 +3,9 @@
  * way the command line says (exit=testdev:N|poweroff|reset|halt|triple;
  * default pc-testdev 0x10, khyve status 33).  "info" also prints the
  * memory map and modules.  "fault=ud|gp|de" raises an exception first,
- * to exercise the runtime's handler (report, then status 251).
+ * to exercise the runtime's handler (report, then status 251).  "idle"
+ * prints "idle" and sleeps forever with interrupts on (for tests that
+ * signal or inspect a running khyve).
  */
 #include "guest.h"
 
@@ -32,5 +34,10 @@ void guest_main(void)
 		boot_print();
 	if (cmd_get("fault", how, sizeof(how)))
 		fault(how);
+	if (cmd_has("idle")) {
+		printf("idle\n");
+		for (;;)
+			__asm__ volatile("sti; hlt" ::: "memory");
+	}
 	finish(GX_OK);
 }

@@ -37,15 +37,6 @@ krun() {
 	done
 	timeout -k 5 "$to" "$KHYVE" "$@" <"$in" >"$_tmp/out" 2>"$_tmp/err"
 	STATUS=$?
-	# KNOWN BUG (open): under the nested-KVM test VM a guest sometimes
-	# stops making progress mid-output (seen with the bzImage and PVH
-	# guests).  Until it is found, a timed-out run is retried once and
-	# the retry is reported, so a real failure still fails.
-	if [ "$STATUS" = 124 ] && [ -z "${KRUN_NO_RETRY:-}" ]; then
-		echo "note: $T: khyve timed out after ${to}s; retrying once (known intermittent stall)" >&2
-		timeout -k 5 "$to" "$KHYVE" "$@" <"$in" >"$_tmp/out" 2>"$_tmp/err"
-		STATUS=$?
-	fi
 	OUT=$(tr -d '\r' <"$_tmp/out")
 	ERR=$(tr -d '\r' <"$_tmp/err")
 }

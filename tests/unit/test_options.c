@@ -483,3 +483,29 @@ TEST(options_kvm_meaningless_flags)
 	CHECK_STR(config_get(NULL, "bvmdebug.port"), "1234");
 	config_fini();
 }
+
+/* vcpu.N.cpuset: what repeated -p options accumulate ("0,1"), and what a
+ * user may write with -o or -k ("0-3,6"). */
+TEST(options_cpuset)
+{
+	static const char *const bad[] = { "", ",", "0,", ",0", "0,,1", "a",
+		"-1", "1-", "-", "3-1", "0 ,1", " 0", "1024", "0-1024",
+		"99999999999999999999", "0x1", "1--2", "1-2-3", "+1" };
+	cpu_set_t set;
+
+	CHECK_EQ(options_parse_cpuset("0", &set), 0);
+	CHECK_EQ(CPU_COUNT(&set), 1);
+	CHECK(CPU_ISSET(0, &set));
+	CHECK_EQ(options_parse_cpuset("0,1", &set), 0);
+	CHECK(CPU_COUNT(&set) == 2 && CPU_ISSET(1, &set));
+	CHECK_EQ(options_parse_cpuset("2-4,7,1023", &set), 0);
+	CHECK_EQ(CPU_COUNT(&set), 5);
+	CHECK(CPU_ISSET(2, &set) && CPU_ISSET(3, &set) && CPU_ISSET(4, &set));
+	CHECK(CPU_ISSET(7, &set) && CPU_ISSET(1023, &set));
+	CHECK(!CPU_ISSET(5, &set) && !CPU_ISSET(1, &set));
+	CHECK_EQ(options_parse_cpuset("5-5", &set), 0);
+	CHECK(CPU_COUNT(&set) == 1 && CPU_ISSET(5, &set));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		CHECK_EQ(options_parse_cpuset(bad[i], &set), -EINVAL);
+	CHECK_EQ(options_parse_cpuset(NULL, &set), -EINVAL);
+}
