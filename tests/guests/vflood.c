@@ -11,6 +11,7 @@
  *         (the used ring is never read), then transmits "frames=" ICMP
  *         echo requests of 1442 bytes to 10.0.2.2 (slirp answers each),
  *         up to 32 in flight.
+ * "wait=MS" idles first (a test's client may still be connecting).
  * COM1 gets "flood DEV start", then "flood DEV done KB KiB" or "flood DEV
  * stalled after KB KiB", then ~1 s of quiet (so the host can read the
  * process's memory figures before it exits), "vflood ok" and status 33.
@@ -197,6 +198,7 @@ void guest_main(void)
 
 	npci = pci_scan(devs, PCI_MAX_DEVS);
 	cmd_get("dev", dev, sizeof(dev));
+	delay_ms((uint32_t)cmd_num("wait", 0));
 	if (strcmp(dev, "uart") == 0) {
 		printf("flood uart start\n");
 		done = flood_uart(kb);
