@@ -27,7 +27,7 @@ LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-all: $(B)/khyve $(B)/khyve-test $(B)/unit-tests guests
+all: $(B)/khyve $(B)/khyve-test $(B)/unit-tests guests tools
 
 $(B)/khyve: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -52,6 +52,17 @@ $(B)/%.o: %.c
 # Guest programs (multiboot/PVH/bzImage test kernels), built with the host gcc.
 guests:
 	@$(MAKE) --no-print-directory -C tests/guests OUT=$(CURDIR)/build/guests
+
+# Host helpers of the guest tests (tests/tools): always plain gcc into
+# build/tools (an LD_PRELOAD shim must not be sanitised).
+TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+tools: build/tools/faultio.so build/tools/blkcheck
+build/tools/faultio.so: tests/tools/faultio.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -fPIC -shared -o $@ $< -ldl -pthread
+build/tools/blkcheck: tests/tools/blkcheck.c tests/tools/blkpat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
 
 deps:
 	@sh scripts/deps.sh
@@ -106,5 +117,5 @@ fuzz-smoke: fuzz
 clean:
 	rm -rf build
 
-.PHONY: all guests deps run test clean fuzz fuzz-smoke
+.PHONY: all guests tools deps run test clean fuzz fuzz-smoke
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/src/sandbox/sandbox-hooks.d $(wildcard build/fuzz/obj/*/*.d build/fuzz/obj/*/*/*.d)

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# t-flood: a guest that floods an output path must not grow khyve's memory
+# without bound.  vflood.elf writes far more than any buffer on the way
+# holds, to an output nobody reads:
+#   uart-pipe     COM1 = khyve's stdout, a FIFO this script holds open and
+#                 never reads (16550 "rep outsb", 4 KiB per exit);
+#   con-noread    virtio-console port 0 with a client that connects and
+#                 never reads (the device must stop taking guest output);
+#   con-noclient  the same port without a client (output dropped);
+#   net-slirp     virtio-net on slirp: a flood of ICMP echo requests that
+#                 slirp answers, while the guest never takes back its
+#                 receive buffers.
+# For each, a control run floods almost nothing; the flood run's peak RSS
+# (VmHWM from /proc, sampled until exit) may exceed the control's by at
+# most FLOOD_BOUND_KB (default 2048) while the guest pushes FLOOD_KB
+# (default 8192) KiB or more (COM1: FLOOD_UART_KB, default 512).  The guest must also finish (a vCPU blocked
+# on a full pipe would time out).
+. "$(dirname "$0")/lib.sh"
+[ -c /dev/kvm ] || { skip all "no /dev/kvm"; exit 0; }
+[ -f "$GUESTS/vflood.elf" ] || { fail build "no $GUESTS/vflood.elf (make guests)"; exit 1; }
+BOUND=${FLOOD_BOUND_KB:-2048} KB=${FLOOD_KB:-8192}
+# Each byte of "rep outsb" is one exit to khyve (KVM does not batch string
+# output): about 20 KiB/s in the nested test VM, so COM1 floods less.
+UKB=${FLOOD_UART_KB:-512}
+mkfifo "$_tmp/nap" "$_tmp/pipe"
+exec 5<>"$_tmp/nap" 6<>"$_tmp/pipe"
+nap() { read -r -t "$1" -u 5 _ || :; }
+# FLOOD_ONLY="uart con net" (default all) picks the cases.
+want() { case " ${FLOOD_ONLY:-uart con net} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# run OUTFILE CMDLINE khyve-args...: vflood.elf in the background; sets
+# STATUS and HWM (kB, the last VmHWM read before khyve exited).
+run() {
+	local outf=$1 cmd=$2 pid k v
+	shift 2
+	timeout -k 5 150 "$KHYVE" -c 1 -m 32M -l pc-testdev "$@" \
+	    -o boot.kernel="$GUESTS/vflood.elf" -o boot.cmdline="$cmd" flood \
+	    </dev/null >"$outf" 2>"$_tmp/err" &
+	pid=$!
+	HWM=0
+	# $pid is timeout(1); khyve is its child.
+	nap 0.3
+	local kpid
+	read -r kpid _ </proc/$pid/task/$pid/children 2>/dev/null || kpid=""
+	while kill -0 "$pid" 2>/dev/null; do
+		[ -n "$kpid" ] || read -r kpid _ </proc/$pid/task/$pid/children 2>/dev/null
+		if [ -n "$kpid" ]; then
+			while read -r k v _; do
+				[ "$k" = VmHWM: ] && HWM=$v
+			done </proc/$kpid/status 2>/dev/null
+		fi
+		nap 0.1
+	done
+	wait "$pid"
+	STATUS=$?
+	ERR=$(cat "$_tmp/err")
+}
+
+# check NAME: compares $HWM0 (control) and $HWM (flood).
+check() {
+	local grow=$((HWM - HWM0))
+	echo "note: $T: $1: peak RSS ${HWM0} kB (control) -> ${HWM} kB (flood): +${grow} kB" >&2
+	if [ "$HWM0" -gt 0 ] && [ "$HWM" -gt 0 ] && [ "$grow" -le "$BOUND" ]; then
+		pass "$1/memory-bounded"
+	else
+		fail "$1/memory-bounded" "peak RSS grew by $grow kB (control $HWM0 kB, flood $HWM kB), bound $BOUND kB"
+	fi
+}
+
+# ---- COM1 on a pipe nobody reads ----
+if want uart; then
+run "$_tmp/pipe" "dev=uart kb=4" -l com1,stdio
+HWM0=$HWM
+run "$_tmp/pipe" "dev=uart kb=$UKB" -l com1,stdio
+expect_status uart-pipe/guest-finished 33
+check uart-pipe
+fi
+
+# ---- virtio-console: a client that never reads; no client ----
+if want con; then
+PY=$(command -v python3) || { fail python "python3 is needed for the socket client"; exit 1; }
+sock=$_tmp/con.sock
+noread_client() {
+	"$PY" - "$sock" <<'PYEOF' &
+import socket, sys, time
+for i in range(600):
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sys.argv[1])
+        break
+    except OSError:
+        s.close()
+        time.sleep(0.05)
+time.sleep(120)
+PYEOF
+	CPID=$!
+}
+for c in noread noclient; do
+	for k in 4 "$KB"; do
+		rm -f "$sock"
+		[ $c = noread ] && noread_client
+		run "$_tmp/out" "dev=con kb=$k stall=3000 wait=$([ $c = noread ] && echo 5000 || echo 0)" -l com1,stdio -s 5,virtio-console,flood="$sock"
+		[ $c = noread ] && { kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; }
+		[ "$k" = 4 ] && HWM0=$HWM
+	done
+	OUT=$(tr -d '\r' <"$_tmp/out")
+	expect_status con-$c/guest-finished 33
+	if [ $c = noread ]; then
+		# The socket buffer takes some, then the device must hold the rest.
+		expect_out con-noread/device-stops-taking "^flood con stalled after [0-9]+ KiB"
+	else
+		expect_out con-noclient/all-dropped "^flood con done $KB KiB"
+	fi
+	check con-$c
+done
+fi
+
+# ---- virtio-net on slirp: echo replies to a guest that never reads ----
+if want net; then
+frames=$((KB * 4 / 5)) # 1.4 KiB frames
+run "$_tmp/out" "dev=net frames=16" -l com1,stdio -s 6,virtio-net,slirp
+HWM0=$HWM
+run "$_tmp/out" "dev=net frames=$frames" -l com1,stdio -s 6,virtio-net,slirp
+OUT=$(tr -d '\r' <"$_tmp/out")
+expect_status net-slirp/guest-finished 33
+expect_out net-slirp/all-sent "^flood net done [0-9]+ KiB"
+check net-slirp
+fi
+exec 5<&- 6<&-
