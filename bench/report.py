@@ -16,7 +16,9 @@ import sys
 def parse(path):
     meta, recs, cur = {}, [], None
     for line in open(path, encoding="utf-8", errors="replace"):
-        line = line.rstrip("\n")
+        # The floor passes every byte written to 0x3f8 through, the
+        # guest's UART divisor-latch set-up included: drop control bytes.
+        line = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", line.rstrip("\n"))
         if line.startswith("# ") and ":" in line and cur is None:
             k, v = line[2:].split(":", 1)
             meta.setdefault(k.strip(), v.strip())
