@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""report.py RAW OUTDIR - turn bench/run's raw.txt into latest.md + PNGs.
+
+raw.txt: "# key: value" lines (machine), then blocks
+"@ METRIC VMM VARIANT REP", measure's key=value line, the guest's output.
+Each row of the table is the median over the repeats (REP 0 is a warm-up
+and ignored), its spread (min-max), khyve/QEMU and khyve/floor ratios.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+
+def parse(path):
+    meta, recs, cur = {}, [], None
+    for line in open(path, encoding="utf-8", errors="replace"):
+        # The floor passes every byte written to 0x3f8 through, the
+        # guest's UART divisor-latch set-up included: drop control bytes.
+        line = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", line.rstrip("\n"))
+        if line.startswith("# ") and ":" in line and cur is None:
+            k, v = line[2:].split(":", 1)
+            meta.setdefault(k.strip(), v.strip())
+        elif line.startswith("# ") and ":" in line:
+            k, v = line[2:].split(":", 1)
+            meta.setdefault(k.strip(), v.strip())
+        elif line.startswith("@ "):
+            m, vmm, var, rep = line[2:].split()
+            cur = {"metric": m, "vmm": vmm, "var": var, "rep": int(rep),
+                   "kv": None, "out": []}
+            recs.append(cur)
+        elif cur is not None and cur["kv"] is None:
+            cur["kv"] = dict(kv.split("=", 1) for kv in line.split()
+                             if "=" in kv)
+        elif cur is not None:
+            cur["out"].append(line)
+    return meta, [r for r in recs if r["rep"] > 0 and r["kv"] is not None]
+
+
+def ok(r):
+    st = r["kv"].get("status")
+    return st == "33" or (r["metric"] == "memory" and
+                          r["kv"].get("killed") == "1")
+
+
+def values(recs, metric, vmm, var, fn):
+    out = []
+    for r in recs:
+        if r["metric"] == metric and r["vmm"] == vmm and \
+                (var is None or r["var"] == var) and ok(r):
+            v = fn(r)
+            if v is not None:
+                out.append(v)
+    return out
+
+
+def kvf(key, scale=1.0):
+    def f(r):
+        v = float(r["kv"].get(key, "-1"))
+        return None if v < 0 else v * scale
+    return f
+
+
+def guest_exit(kind):
+    pat = re.compile(r"^bench exit %s median=(\d+)" % kind)
+
+    def f(r):
+        for l in r["out"]:
+            m = pat.match(l)
+            if m:
+                return float(m.group(1))
+        return None
+    return f
+
+
+def guest_blk(name, qd, tsc_hz, what):
+    pat = re.compile(r"^bench blk %s qd=%d n=(\d+) bytes=(\d+) cycles=(\d+)"
+                     % (re.escape(name), qd))
+
+    def f(r):
+        for l in r["out"]:
+            m = pat.match(l)
+            if m:
+                n, b, c = (int(x) for x in m.groups())
+                s = c / tsc_hz
+                return n / s if what == "iops" else b / s / 1e6
+        return None
+    return f
+
+
+class Row:
+    def __init__(self, group, name, unit, lower_better, floor, khyve, qemu,
+                 qemu_note="", note=""):
+        self.group, self.name, self.unit = group, name, unit
+        self.lower = lower_better
+        self.floor, self.khyve, self.qemu = floor, khyve, qemu
+        self.qemu_note, self.note = qemu_note, note
+
+    @staticmethod
+    def med(v):
+        return statistics.median(v) if v else None
+
+    def cell(self, v, note=""):
+        if not v:
+            return "-"
+        m = self.med(v)
+        fmt = fmtnum
+        s = "%s (%s–%s)" % (fmt(m), fmt(min(v)), fmt(max(v)))
+        return s + (" " + note if note else "")
+
+    def ratio(self, a, b):
+        if not a or not b or self.med(b) == 0:
+            return None
+        return self.med(a) / self.med(b)
+
+    def verdict(self):
+        r = self.ratio(self.khyve, self.qemu)
+        if r is None:
+            return "", False
+        worse = r > 1 if self.lower else r < 1
+        overlap = (min(self.khyve) <= max(self.qemu) and
+                   min(self.qemu) <= max(self.khyve))
+        if worse:
+            return "**✗** khyve worse" + (" (ranges overlap)" if overlap
+                                           else ""), True
+        return "✓" + (" (ranges overlap)" if overlap else ""), False
+
+
+def fmtnum(x):
+    if x is None:
+        return "-"
+    if abs(x) >= 100:
+        return "%.0f" % x
+    if abs(x) >= 10:
+        return "%.1f" % x
+    return "%.2f" % x
+
+
+def build_rows(recs, tsc_hz):
+    rows = []
+    # Start-up: QEMU's better machine type (by median) for each row.
+    for key, name, scale in (("first_wall", "exec → guest's first port write, wall", 1e-3),
+                             ("first_cpu", "exec → guest's first port write, CPU", 1e-3),
+                             ("end_wall", "exec → tiny guest exited (isa-debug-exit), wall", 1e-3),
+                             ("end_cpu", "exec → tiny guest exited (isa-debug-exit), CPU", 1e-3)):
+        f = kvf(key, scale)
+        best, bnote = None, ""
+        for mt in ("microvm", "q35"):
+            v = values(recs, "startup", "qemu", mt, f)
+            if v and (best is None or Row.med(v) < Row.med(best)):
+                best, bnote = v, "[%s]" % mt
+        rows.append(Row("startup", name, "ms", True,
+                        values(recs, "startup", "floor", None, f),
+                        values(recs, "startup", "khyve", None, f),
+                        best, bnote))
+    f = kvf("vmm_rss_kb", 1 / 1024)
+    rows.append(Row("memory", "VMM Rss without guest RAM, idle, 128 MiB guest, "
+                    "virtio-blk + virtio-net (floor: no devices)", "MiB", True,
+                    values(recs, "memory", "floor", None, f),
+                    values(recs, "memory", "khyve", None, f),
+                    values(recs, "memory", "qemu", None, f)))
+    for kind, name in (("pio", "port I/O exit (UART scratch read)"),
+                       ("mmio", "MMIO exit (virtio common cfg read; floor: unbacked GPA)"),
+                       ("kick", "virtio-blk kick, MMIO doorbell → ioeventfd")):
+        f = guest_exit(kind)
+        rows.append(Row("exits", name, "TSC cycles", True,
+                        values(recs, "exits", "floor", None, f),
+                        values(recs, "exits", "khyve", None, f),
+                        values(recs, "exits", "qemu", None, f)))
+    for var, vname in (("cache", "page cache"), ("direct", "O_DIRECT")):
+        for name, qd, what in (("randread-4k", 1, "iops"), ("randread-4k", 32, "iops"),
+                               ("seqread-128k", 1, "mbs"), ("seqread-128k", 32, "mbs"),
+                               ("seqwrite-128k", 1, "mbs"), ("seqwrite-128k", 32, "mbs")):
+            f = guest_blk(name, qd, tsc_hz, what)
+            rows.append(Row("blk-" + var, "virtio-blk %s QD%d, %s" % (name, qd, vname),
+                            "IOPS" if what == "iops" else "MB/s", False, [],
+                            values(recs, "blk", "khyve", var, f),
+                            values(recs, "blk", "qemu", var, f)))
+    return rows
+
+
+def table(rows):
+    out = ["| metric | unit | floor | khyve | QEMU | khyve/QEMU | khyve/floor | |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        v, _ = r.verdict()
+        rq, rf = r.ratio(r.khyve, r.qemu), r.ratio(r.khyve, r.floor)
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r.name, r.unit, r.cell(r.floor), r.cell(r.khyve),
+            r.cell(r.qemu, r.qemu_note),
+            "%.2f" % rq if rq else "-", "%.2f" % rf if rf else "-", v))
+    out.append("| virtio-net pps and Gbit/s over a tap in a netns | - | - | "
+               "not measured yet | | | | needs a netns/tap set-up in the "
+               "nested VM and a guest packet generator; not done in this "
+               "session |")
+    out.append("| density: idle 1-vCPU/64 MiB guests started per second, "
+               "host memory each | - | - | not measured yet | | | | not "
+               "done in this session (the nested VM has 1.5 GiB and 2 "
+               "emulated CPUs) |")
+    return "\n".join(out)
+
+
+def chart(rows, group, title, ylabel, path):
+    rs = [r for r in rows if r.group == group and (r.khyve or r.qemu)]
+    if not rs:
+        return None
+    dat = path + ".dat"
+    series = ["floor", "khyve", "QEMU"] if any(r.floor for r in rs) else ["khyve", "QEMU"]
+    with open(dat, "w") as f:
+        for i, r in enumerate(rs):
+            cols = []
+            for s in series:
+                v = {"floor": r.floor, "khyve": r.khyve, "QEMU": r.qemu}[s]
+                cols += ["%g %g %g" % (Row.med(v), min(v), max(v))] if v else ["0 0 0"]
+            label = r.name.split(",")[0] if group.startswith("blk") else r.name
+            label = re.sub(r"virtio-blk |exec → ", "", label)
+            label = label[:48]
+            f.write('"%s" %s\n' % (label.replace('"', "'"), " ".join(cols)))
+    plots = []
+    for i, s in enumerate(series):
+        c = 2 + 3 * i
+        plots.append("'%s' using %d:%d:%d%s title '%s'" % (
+            dat, c, c + 1, c + 2, ":xtic(1)" if i == 0 else "", s))
+    script = """
+set terminal pngcairo size 1100,560 noenhanced font ',10'
+set bmargin 7
+set output '%s'
+set title '%s (median, bars: min-max)'
+set ylabel '%s'
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.8 border -1
+set xtics rotate by -20 scale 0
+set key top left
+set yrange [0:*]
+set grid ytics
+plot %s
+""" % (path, title, ylabel, ", ".join(plots))
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    os.unlink(dat)
+    return os.path.basename(path)
+
+
+def main():
+    raw, outdir = sys.argv[1], sys.argv[2]
+    meta, recs = parse(raw)
+    tsc_hz = float(meta.get("tsc_hz", "0") or 0) or 1e9
+    rows = build_rows(recs, tsc_hz)
+    charts = [
+        chart(rows, "startup", "Start-up", "ms", os.path.join(outdir, "startup.png")),
+        chart(rows, "memory", "VMM memory (Rss without guest RAM)", "MiB",
+              os.path.join(outdir, "memory.png")),
+        chart(rows, "exits", "Exit round trip, guest-measured", "TSC cycles",
+              os.path.join(outdir, "exits.png")),
+        chart(rows, "blk-cache", "virtio-blk, page-cache file", "IOPS (4k) / MB/s (128k)",
+              os.path.join(outdir, "blk-cache.png")),
+        chart(rows, "blk-direct", "virtio-blk, O_DIRECT", "IOPS (4k) / MB/s (128k)",
+              os.path.join(outdir, "blk-direct.png")),
+    ]
+    losses = [r for r in rows if r.verdict()[1]]
+    md = ["# khyve benchmark: latest run", "",
+          "Written by `bench/run%s` on %s, khyve %s, in %s s." % (
+              " --quick" if "n4k 256" in meta.get("repeats", "") else "",
+              meta.get("date", "?"), meta.get("khyve", "?"), meta.get("elapsed_s", "?")),
+          "",
+          ] + (["**Incomplete run:** %s; rows without data show '-'." %
+                 meta["incomplete"], ""] if "incomplete" in meta else []) + [
+          "## Machine", "",
+          "- Host: %s (%s CPUs)" % (meta.get("host", "?"), meta.get("host_cpus", "?")),
+          "- KVM: %s" % meta.get("kvm", "?"),
+          "- Where the VMMs ran: kernel and CPU %s (%s); TSC %.3f GHz" % (
+              meta.get("inner", "?"), meta.get("virt", "?"), tsc_hz / 1e9),
+          "- QEMU: %s (`-accel kvm -cpu host,-arch-capabilities`; start-up "
+          "on microvm and q35, the better one shown; devices on q35, modern "
+          "virtio-pci only)" % meta.get("qemu", "?"),
+          "- O_DIRECT disk: %s (khyve `nocache`, QEMU `cache=none`); page-cache "
+          "disk: a 64 MiB file in the VM's /tmp (tmpfs; QEMU `cache=writeback`)"
+          % meta.get("direct_disk", "?"),
+          "- Repeats (fast/slow metrics), request counts: %s" % meta.get("repeats", "?"),
+          "",
+          "Guest code under nested KVM on this machine runs emulated, so "
+          "absolute times are far from hardware; compare the ratios.  Each "
+          "cell: median (min–max) over the repeats.  Lower is better except "
+          "IOPS and MB/s.  **✗**: khyve worse than QEMU by the median.",
+          "",
+          "## Results", "", table(rows), ""]
+    if losses:
+        md += ["Rows where khyve loses: " +
+               "; ".join("%s (%.2f×)" % (r.name, r.ratio(r.khyve, r.qemu))
+                         for r in losses) +
+               ".  Reasons: see README.md, Performance.", ""]
+    md += ["## Charts", ""] + ["![%s](%s)" % (c, c) for c in charts if c] + [""]
+    with open(os.path.join(outdir, "latest.md"), "w") as f:
+        f.write("\n".join(md))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
