@@ -32,6 +32,7 @@ struct mevent {
 	void *arg;
 	atomic_bool dead;
 	struct mevent *next_dead;
+	struct mevent *prev_live, *next_live; /* the loop's live list */
 };
 
 struct mevent_loop {
@@ -39,8 +40,9 @@ struct mevent_loop {
 	int wakefd;
 	atomic_bool stop;
 	int code;
-	pthread_mutex_t lock; /* protects graveyard and code */
+	pthread_mutex_t lock; /* protects graveyard, live and code */
 	struct mevent *graveyard;
+	struct mevent *live; /* added and not deleted: destroy frees them */
 };
 
 struct mevent_loop *mevent_loop_create(void)
@@ -87,10 +89,16 @@ static void reap(struct mevent_loop *l)
 	}
 }
 
+static int del(struct mevent *ev, bool close_fd);
+
 void mevent_loop_destroy(struct mevent_loop *l)
 {
 	if (l == NULL)
 		return;
+	/* Events nobody deleted (the signal handlers, the VM's exit fd and
+	 * timers live as long as the loop) go with it. */
+	while (l->live != NULL)
+		del(l->live, false);
 	reap(l);
 	close(l->wakefd);
 	close(l->epfd);
@@ -152,6 +160,12 @@ static struct mevent *add(struct mevent_loop *l, int fd, enum mevent_type type,
 	ee.data.ptr = ev;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, ev->fd, &ee) < 0)
 		goto fail_fd;
+	pthread_mutex_lock(&l->lock);
+	ev->next_live = l->live;
+	if (l->live != NULL)
+		l->live->prev_live = ev;
+	l->live = ev;
+	pthread_mutex_unlock(&l->lock);
 	return ev;
 
 fail_fd:
@@ -208,6 +222,12 @@ static int del(struct mevent *ev, bool close_fd)
 	if (ev->own_fd || close_fd)
 		close(ev->fd);
 	pthread_mutex_lock(&l->lock);
+	if (ev->prev_live != NULL)
+		ev->prev_live->next_live = ev->next_live;
+	else
+		l->live = ev->next_live;
+	if (ev->next_live != NULL)
+		ev->next_live->prev_live = ev->prev_live;
 	ev->next_dead = l->graveyard;
 	l->graveyard = ev;
 	pthread_mutex_unlock(&l->lock);

@@ -30,6 +30,9 @@ struct mevent_loop;
 typedef void mevent_cb_t(int fd, enum mevent_type type, void *arg);
 
 struct mevent_loop *mevent_loop_create(void);
+/* Deletes every event still registered (closing the timer and signal fds
+ * it made, never a caller's fd), then frees the loop.  No other thread may
+ * use the loop or its events any more. */
 void mevent_loop_destroy(struct mevent_loop *loop);
 
 /*
