@@ -108,13 +108,15 @@ static const struct sb_ioctl net_ioctls[] = {
  * register access while every vCPU is parked, SIGTERM through a
  * signalfd) and the teardown after it (closing, unmapping, removing the
  * console sockets, unbinding ioeventfds and irqfds, putting the terminal
- * back).
+ * back, msync of a boot ROM's variable store so what the firmware wrote
+ * is on disk).
  */
 static const struct sb_rule main_rules[] = {
 	R(epoll_wait), R(epoll_pwait), R(epoll_ctl), R(read), R(readv),
 	R(writev), R(recvfrom), R(sendto), R(accept4), R(setsockopt),
 	R(close), R(shutdown), R(timerfd_settime), R(fcntl), R(unlink),
-	R(newfstatat), R(fstat), R(rt_sigaction), RC(ioctl, SB_IOCTL),
+	R(newfstatat), R(fstat), R(rt_sigaction), R(msync),
+	RC(ioctl, SB_IOCTL),
 };
 static const struct sb_ioctl main_ioctls[] = {
 	IOC(KVM_GET_REGS), IOC(KVM_SET_REGS), IOC(KVM_GET_SREGS),
