@@ -125,6 +125,8 @@ static const struct sb_ioctl main_ioctls[] = {
 	IOC(KVM_SIGNAL_MSI), IOC(KVM_IOEVENTFD), IOC(KVM_IRQFD),
 	IOC(KVM_SET_GSI_ROUTING), IOC(TCGETS), IOC(TCSETS), IOC(TCSETSW),
 	IOC(TCSETSF),
+	/* Teardown: a boot ROM removes its memory slots before unmapping. */
+	IOC(KVM_SET_USER_MEMORY_REGION),
 };
 
 #define LIST(a) a, ARRAY_SIZE(a)
