@@ -95,7 +95,18 @@ time.sleep(120)
 PYEOF
 	CPID=$!
 }
-for c in noread noclient; do
+# KNOWN BROKEN (issue 6, open): in the first full run the con-noread
+# guest triple-faulted (status 3) before printing anything, in both its
+# control and flood runs; the case never passed before it was merged.  It
+# is reported as a skip with this reason until that is understood; set
+# FLOOD_NOREAD=1 to run it.
+if [ -z "${FLOOD_NOREAD:-}" ]; then
+	skip con-noread "vflood.elf triple-faults with a connected, never-reading console client (open, issue 6); FLOOD_NOREAD=1 runs it"
+	cases=noclient
+else
+	cases="noread noclient"
+fi
+for c in $cases; do
 	for k in 4 "$KB"; do
 		rm -f "$sock"
 		[ $c = noread ] && noread_client
