@@ -116,6 +116,8 @@ static const struct sb_rule main_rules[] = {
 	R(writev), R(recvfrom), R(sendto), R(accept4), R(setsockopt),
 	R(close), R(shutdown), R(timerfd_settime), R(fcntl), R(unlink),
 	R(newfstatat), R(fstat), R(rt_sigaction), R(msync),
+	/* The power button's forced-off timer starts at the first SIGTERM. */
+	R(timerfd_create),
 	RC(ioctl, SB_IOCTL),
 };
 static const struct sb_ioctl main_ioctls[] = {
