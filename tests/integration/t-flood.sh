@@ -135,6 +135,11 @@ run "$_tmp/out" "dev=net frames=$frames" -l com1,stdio -s 6,virtio-net,slirp
 OUT=$(tr -d '\r' <"$_tmp/out")
 expect_status net-slirp/guest-finished 33
 expect_out net-slirp/all-sent "^flood net done [0-9]+ KiB"
+# libslirp's mbuf pools and the malloc arenas of the device and slirp
+# threads settle at a few MiB once traffic flows (+1.4 and +3.6 MiB seen
+# in two runs here), so this case gets a wider bound; still well under the
+# 8 MiB pushed, so a queue that kept every frame would fail it.
+BOUND=${FLOOD_BOUND_KB:-6144}
 check net-slirp
 fi
 exec 5<&- 6<&-
