@@ -119,9 +119,10 @@ fi
 # --- one run: job script + env in a run dir the VM sees at the same path ---
 
 run=$(mktemp -d "$build/run.XXXXXX")
-qpid='' catpids=()
+qpid='' wdpid='' catpids=()
 cleanup() {
 	[[ -n $qpid ]] && kill "$qpid" 2>/dev/null
+	[[ -n $wdpid ]] && kill "$wdpid" 2>/dev/null
 	((${#catpids[@]})) && kill "${catpids[@]}" 2>/dev/null
 	if [[ ${KHYVE_NESTED_KEEP:-0} == 1 ]]; then say "kept $run"; else rm -rf "$run"; fi
 }
@@ -167,6 +168,7 @@ qemu=(
 	-device virtio-serial-pci,id=vser
 	-chardev "pipe,id=out,path=$run/out" -device virtserialport,bus=vser.0,chardev=out,name=khyve.stdout
 	-chardev "pipe,id=err,path=$run/err" -device virtserialport,bus=vser.0,chardev=err,name=khyve.stderr
+	-chardev "file,id=alive,path=$run/alive" -device virtserialport,bus=vser.0,chardev=alive,name=khyve.alive
 )
 # Word splitting wanted: extra QEMU options for experiments.
 # shellcheck disable=SC2206
@@ -174,6 +176,25 @@ qemu+=(${KHYVE_NESTED_QEMU_ARGS:-})
 start=$(date +%s.%N)
 timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 3>&- 4>&- &
 qpid=$!
+# The watchdog: /init writes a byte to $run/alive every 5 s. A VM that boots
+# to no heartbeat within boot_grace, or whose heartbeat then stops for
+# silence seconds, has frozen; kill it so the caller sees "the VM failed"
+# (125) at once rather than after the whole time-out.
+boot_grace=${KHYVE_NESTED_BOOT_GRACE:-600} silence=${KHYVE_NESTED_SILENCE:-150}
+(
+	last=0 since=$SECONDS limit=$boot_grace
+	while sleep 5; do
+		n=$(stat -c %s "$run/alive" 2>/dev/null || echo 0)
+		if ((n != last)); then last=$n since=$SECONDS limit=$silence; continue; fi
+		if ((SECONDS - since > limit)); then
+			echo "$((SECONDS - since))" >"$run/frozen"
+			pkill -KILL -P "$qpid" 2>/dev/null
+			kill -KILL "$qpid" 2>/dev/null
+			exit 0
+		fi
+	done
+) </dev/null >/dev/null 2>&1 3>&- 4>&- &
+wdpid=$!
 interrupted=0
 trap 'interrupted=1; kill "$qpid" 2>/dev/null' INT TERM HUP
 while :; do
@@ -183,6 +204,7 @@ while :; do
 	kill -0 "$qpid" 2>/dev/null || break
 done
 qpid=
+kill -KILL "$wdpid" 2>/dev/null || true; wait "$wdpid" 2>/dev/null || true; wdpid=
 end=$(date +%s.%N)
 exec 3>&- 4>&-
 wait "${catpids[@]}" || true
@@ -191,6 +213,10 @@ catpids=()
 if ((interrupted)); then
 	say "interrupted"
 	exit 130
+elif [[ -s $run/frozen ]]; then
+	say "the VM froze (no heartbeat for $(cat "$run/frozen") s); killed it; end of its console:"
+	tail -n 40 "$run/console.log" >&2
+	exit 125
 elif ((rc == 124)); then
 	say "timed out after $timeout s"
 	exit 124
