@@ -155,4 +155,20 @@ static inline void pcifz_op(struct vm *vm, struct fz *f, bool msix_bias)
 	}
 }
 
+/* The whole of the pci and msix targets: the slots above (pci-test in
+ * slot 3), then guest accesses from the input until it runs out. */
+static inline int pcifz_run(const uint8_t *data, size_t size, bool msix_bias)
+{
+	struct vm vm;
+	struct fz f;
+
+	if (pcifz_setup(&vm, "pci-test", NULL) != 0)
+		abort();
+	fz_init(&f, data, size);
+	while (fz_more(&f))
+		pcifz_op(&vm, &f, msix_bias);
+	pcifz_teardown(&vm);
+	return 0;
+}
+
 #endif

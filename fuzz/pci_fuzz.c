@@ -10,14 +10,5 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vm vm;
-	struct fz f;
-
-	if (pcifz_setup(&vm, "pci-test", NULL) != 0)
-		abort();
-	fz_init(&f, data, size);
-	while (fz_more(&f))
-		pcifz_op(&vm, &f, false);
-	pcifz_teardown(&vm);
-	return 0;
+	return pcifz_run(data, size, false);
 }

@@ -9,6 +9,15 @@
 #   expect_err NAME REGEX       PASS if $ERR matches
 #   expect_no_out NAME REGEX    PASS if $OUT does not match
 #   pass NAME / fail NAME WHY / skip NAME WHY
+#
+# khyve in the background (for tests that signal it or look at it while
+# it runs); stdout and stderr go to files, $PID is khyve's pid:
+#   bg_start NAME ARGS...       start khyve ARGS... NAME
+#   bg_wait_out REGEX SECONDS   0 once stdout matches REGEX (grep -E);
+#                               1 if khyve ended or SECONDS passed first
+#   bg_wait SECONDS             wait for khyve to end (SIGKILL after
+#                               SECONDS: $STATUS 124); sets OUT, ERR, STATUS
+#   bg_stop SIGNAL SECONDS      send SIGNAL, then bg_wait SECONDS
 # Test names are prefixed with the script's name, e.g. "hello/status".
 # On failure the last run's output is shown, indented, to help debugging.
 
@@ -52,4 +61,40 @@ expect_no_out() {
 }
 expect_err() {
 	if printf '%s\n' "$ERR" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "stderr lacks /$2/"; fi
+}
+
+bg_start() {
+	local name=$1; shift
+	"$KHYVE" "$@" "$name" </dev/null >"$_tmp/out" 2>"$_tmp/err" &
+	PID=$!
+}
+bg_wait_out() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		grep -Eq -- "$1" "$_tmp/out" 2>/dev/null && return 0
+		kill -0 "$PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+bg_wait() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$PID" 2>/dev/null; then
+		kill -KILL "$PID"
+		wait "$PID" 2>/dev/null
+		STATUS=124
+	else
+		wait "$PID"
+		STATUS=$?
+	fi
+	OUT=$(tr -d '\r' <"$_tmp/out")
+	ERR=$(tr -d '\r' <"$_tmp/err")
+}
+bg_stop() {
+	kill -"$1" "$PID" 2>/dev/null
+	bg_wait "$2"
 }

@@ -8,34 +8,13 @@
 [ -f "$GUESTS/hello.elf" ] || { fail build "no $GUESTS/hello.elf (make guests)"; exit 1; }
 ncpu=$(nproc)
 
-# start NAME ARGS...: run an idle guest in the background until it prints
-# "idle"; $PID is khyve's pid.
+# start NAME ARGS...: run an idle guest in the background (lib.sh's
+# bg_start) until it prints "idle"; $PID is khyve's pid.
 start() {
-	local name=$1 i; shift
-	"$KHYVE" "$@" -m 64M -l com1,stdio -o boot.kernel="$GUESTS/hello.elf" \
-	    -o boot.cmdline=idle "$name" </dev/null >"$_tmp/out" 2>"$_tmp/err" &
-	PID=$!
-	for i in $(seq 1 300); do
-		grep -q '^idle' "$_tmp/out" 2>/dev/null && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
-# stop SIGNAL: send it and collect the status (124 if khyve lingers).
-stop() {
-	local i
-	kill -"$1" "$PID" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$PID" 2>/dev/null; then
-		kill -9 "$PID"; wait "$PID" 2>/dev/null; STATUS=124
-	else
-		wait "$PID"; STATUS=$?
-	fi
-	OUT=$(tr -d '\r' <"$_tmp/out"); ERR=$(cat "$_tmp/err")
+	local name=$1; shift
+	bg_start "$name" "$@" -m 64M -l com1,stdio \
+	    -o boot.kernel="$GUESTS/hello.elf" -o boot.cmdline=idle
+	bg_wait_out '^idle' 30
 }
 # vcpu_tid N: the thread id of vCPU N ("vcpu N" in comm).
 vcpu_tid() {
@@ -64,7 +43,7 @@ if start procvm -c 2 -p 0:0 -p 1:"$((ncpu - 1))" -p 1:0; then
 	[ -n "$t1" ] && { a=$(allowed "$t1"); [ "$a" = "$want1" ] && pass pin-vcpu1-set || fail pin-vcpu1-set "vcpu 1 allowed on $a, expected $want1"; }
 	# The main thread is not pinned: only vCPUs are.
 	a=$(allowed "$PID"); [ "$a" = "0-$((ncpu - 1))" ] || [ "$ncpu" = 1 ] && pass main-unpinned || fail main-unpinned "main thread allowed on $a"
-	stop INT
+	bg_stop INT 10
 	expect_status sigint-status 1
 else
 	STATUS=$?; OUT=$(cat "$_tmp/out"); ERR=$(cat "$_tmp/err")
@@ -76,7 +55,7 @@ fi
 if start rangevm -o vcpu.0.cpuset="0-$((ncpu - 1))"; then
 	t0=$(vcpu_tid 0); a=$(allowed "$t0")
 	[ "$a" = "0-$((ncpu - 1))" ] || [ "$ncpu" = 1 ] && pass cpuset-range || fail cpuset-range "vcpu 0 allowed on $a"
-	stop INT
+	bg_stop INT 10
 	expect_status cpuset-range-status 1
 else
 	fail cpuset-range "did not start: $(cat "$_tmp/err")"; kill -9 "$PID" 2>/dev/null
@@ -101,7 +80,7 @@ if start wired -S; then
 	[ "${lck:-0}" -ge 65536 ] && pass wired-locked || fail wired-locked "VmLck ${lck:-?} kB with -S -m 64M"
 	f=$(guest_flags)
 	case " $f " in *" dd "*) pass nodump-default ;; *) fail nodump-default "guest mapping flags: '$f'" ;; esac
-	stop INT
+	bg_stop INT 10
 	expect_status wired-status 1
 else
 	# RLIMIT_MEMLOCK can refuse -S: then khyve must say so and not start.
@@ -113,7 +92,7 @@ if start dumpable -C; then
 	[ "${lck:-0}" -lt 65536 ] && pass unwired-default || fail unwired-default "VmLck $lck kB without -S"
 	f=$(guest_flags)
 	case " $f " in *" dd "*) fail dump-with-C "guest mapping flags: '$f'" ;; "  ") fail dump-with-C "no 64 MiB mapping found" ;; *) pass dump-with-C ;; esac
-	stop INT
+	bg_stop INT 10
 else
 	fail dump-with-C "did not start: $(cat "$_tmp/err")"; kill -9 "$PID" 2>/dev/null
 fi

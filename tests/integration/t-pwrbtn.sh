@@ -13,47 +13,12 @@
 [ -c /dev/kvm ] || { skip all "no /dev/kvm"; exit 0; }
 [ -f "$GUESTS/tables.elf" ] || { fail build "no $GUESTS/tables.elf (make guests)"; exit 1; }
 
-# bg_start NAME ARGS...: start khyve in the background; PID is set.
-bg_start() {
-	local name=$1; shift
-	"$KHYVE" "$@" "$name" </dev/null >"$_tmp/out" 2>"$_tmp/err" &
-	PID=$!
-}
-# wait_out REGEX SECONDS: until the guest printed REGEX (0) or not (1).
-wait_out() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		grep -Eq -- "$1" "$_tmp/out" 2>/dev/null && return 0
-		kill -0 "$PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-# bg_wait SECONDS: wait for khyve to end (SIGKILL after SECONDS: 124).
-bg_wait() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$PID" 2>/dev/null; then
-		kill -KILL "$PID"
-		wait "$PID"
-		STATUS=124
-	else
-		wait "$PID"
-		STATUS=$?
-	fi
-	OUT=$(tr -d '\r' <"$_tmp/out")
-	ERR=$(tr -d '\r' <"$_tmp/err")
-}
 GUEST=(-m 64M -l com1,stdio -l pc-testdev -o boot.kernel="$GUESTS/tables.elf")
 
 # A guest that handles the button.
 bg_start pwrbtn "${GUEST[@]}" -o boot.cmdline="action=pwrbtn"
-if wait_out '^tables: pwrbtn armed' 120; then
-	kill -TERM "$PID"
-	bg_wait 60
+if bg_wait_out '^tables: pwrbtn armed' 120; then
+	bg_stop TERM 60
 	expect_status handled/status 1
 	expect_out handled/armed '^tables: pwrbtn armed sci 9 gsi 9 .* en 0x100$'
 	expect_out handled/sci '^tables: pwrbtn sci pending, pm1_sts 0x1..$'
@@ -67,13 +32,12 @@ fi
 # A guest that ignores it: the second SIGTERM powers off.
 bg_start pwrbtn-ignore "${GUEST[@]}" -o boot.cmdline="action=pwrbtn-ignore" \
     -o acpi.powerbutton_timeout=600
-if wait_out '^tables: pwrbtn armed' 120; then
+if bg_wait_out '^tables: pwrbtn armed' 120; then
 	kill -TERM "$PID"
 	sleep 2
 	if kill -0 "$PID" 2>/dev/null; then pass ignored/first-press-waits
 	else fail ignored/first-press-waits "khyve ended on the first SIGTERM"; fi
-	kill -TERM "$PID"
-	bg_wait 30
+	bg_stop TERM 30
 	expect_status ignored/second-press 1
 else
 	bg_wait 1
@@ -83,10 +47,9 @@ fi
 # ... or the timeout does.
 bg_start pwrbtn-timeout "${GUEST[@]}" -o boot.cmdline="action=pwrbtn-ignore" \
     -o acpi.powerbutton_timeout=3
-if wait_out '^tables: pwrbtn armed' 120; then
+if bg_wait_out '^tables: pwrbtn armed' 120; then
 	start=$(date +%s%N)
-	kill -TERM "$PID"
-	bg_wait 60
+	bg_stop TERM 60
 	ms=$((($(date +%s%N) - start) / 1000000))
 	expect_status timeout/status 1
 	expect_err timeout/message 'did not power off within 3 s'
@@ -100,9 +63,8 @@ fi
 # Timeout 0: the first SIGTERM powers off.
 bg_start pwrbtn-zero "${GUEST[@]}" -o boot.cmdline="action=pwrbtn-ignore" \
     -o acpi.powerbutton_timeout=0
-if wait_out '^tables: pwrbtn armed' 120; then
-	kill -TERM "$PID"
-	bg_wait 30
+if bg_wait_out '^tables: pwrbtn armed' 120; then
+	bg_stop TERM 30
 	expect_status zero/status 1
 else
 	bg_wait 1
@@ -111,9 +73,8 @@ fi
 
 # SIGINT: at once.
 bg_start pwrbtn-int "${GUEST[@]}" -o boot.cmdline="action=pwrbtn-ignore"
-if wait_out '^tables: pwrbtn armed' 120; then
-	kill -INT "$PID"
-	bg_wait 30
+if bg_wait_out '^tables: pwrbtn armed' 120; then
+	bg_stop INT 30
 	expect_status sigint/status 1
 else
 	bg_wait 1

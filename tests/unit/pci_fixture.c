@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "pci_fixture.h"
+#include "vm_fixture.h"
 
 /* ---- the test emulations ------------------------------------------------ */
 
@@ -123,18 +124,13 @@ PCI_EMUL_SET(tdev_msix_emu);
 
 void pci_fake_vm(struct vm *vm)
 {
-	memset(vm, 0, sizeof(*vm));
-	vm->fd = vm->kvm_fd = vm->exit_fd = -1;
-	vm->mem.lowmem = 64ULL << 20;
-	iobus_init(&vm->pio, "port");
-	iobus_init(&vm->mmio, "mmio");
+	fake_vm(vm, NULL);
 }
 
 void free_vm(struct vm *vm)
 {
 	pci_emul_fini(vm);
-	iobus_fini(&vm->pio);
-	iobus_fini(&vm->mmio);
+	fake_vm_fini(vm);
 }
 
 void slot_dev(int bus, int slot, int func, const char *emu)

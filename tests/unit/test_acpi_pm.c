@@ -11,23 +11,13 @@
 #include "dev/platform.h"
 #include "event/mevent.h"
 #include "test.h"
+#include "vm_fixture.h"
 #include "vmm/vm.h"
-
-static void pm_vm(struct vm *vm, struct mevent_loop *loop)
-{
-	memset(vm, 0, sizeof(*vm));
-	vm->fd = vm->kvm_fd = vm->exit_fd = -1;
-	vm->mem.lowmem = 64ULL << 20;
-	vm->ev = loop;
-	iobus_init(&vm->pio, "port");
-	iobus_init(&vm->mmio, "mmio");
-}
 
 static void pm_vm_done(struct vm *vm)
 {
 	platform_devs_fini(vm);
-	iobus_fini(&vm->pio);
-	iobus_fini(&vm->mmio);
+	fake_vm_fini(vm);
 }
 
 static uint64_t pm_in(struct vm *vm, uint64_t port)
@@ -49,7 +39,7 @@ TEST(acpi_pm_power_button_press)
 	struct vm vm;
 
 	config_init();
-	pm_vm(&vm, loop);
+	fake_vm(&vm, loop);
 	CHECK_EQ(platform_devs_init(&vm), 0);
 	pm_out(&vm, 0x402, 0x0100); /* PWRBTN_EN */
 	CHECK_EQ(pm_in(&vm, 0x400) & 0x0100, 0);
@@ -86,7 +76,7 @@ TEST(acpi_pm_power_button_timeout)
 
 	config_init();
 	CHECK_EQ(config_set(NULL, "acpi.powerbutton_timeout", "1"), 0);
-	pm_vm(&vm, loop);
+	fake_vm(&vm, loop);
 	CHECK_EQ(platform_devs_init(&vm), 0);
 	CHECK(acpi_pm_power_button(&vm));
 	CHECK_EQ(atomic_load(&vm.exit_requested), 0);
@@ -109,7 +99,7 @@ TEST(acpi_pm_power_button_immediate)
 
 	config_init();
 	CHECK_EQ(config_set(NULL, "acpi.powerbutton_timeout", "0"), 0);
-	pm_vm(&vm, loop);
+	fake_vm(&vm, loop);
 	CHECK_EQ(platform_devs_init(&vm), 0);
 	CHECK(!acpi_pm_power_button(&vm));
 	CHECK_EQ(pm_in(&vm, 0x400) & 0x0100, 0);
@@ -117,11 +107,10 @@ TEST(acpi_pm_power_button_immediate)
 	pm_vm_done(&vm);
 
 	/* No PM device at all: power-off too. */
-	pm_vm(&vm, loop);
+	fake_vm(&vm, loop);
 	CHECK(!acpi_pm_power_button(&vm));
 	CHECK_EQ(atomic_load(&vm.exit_requested), 2);
-	iobus_fini(&vm.pio);
-	iobus_fini(&vm.mmio);
+	fake_vm_fini(&vm);
 	config_fini();
 	mevent_loop_destroy(loop);
 }
@@ -136,11 +125,10 @@ TEST(acpi_pm_power_button_bad_timeout)
 		config_init();
 		CHECK_EQ(config_set(NULL, "acpi.powerbutton_timeout", bad[i]),
 		    0);
-		pm_vm(&vm, loop);
+		fake_vm(&vm, loop);
 		CHECK_EQ(platform_devs_init(&vm), -EINVAL);
 		CHECK_EQ(vm.pio.n, 0);
-		iobus_fini(&vm.pio);
-		iobus_fini(&vm.mmio);
+		fake_vm_fini(&vm);
 		config_fini();
 	}
 	mevent_loop_destroy(loop);

@@ -8,6 +8,7 @@
 #include "dev/platform.h"
 #include "event/mevent.h"
 #include "test.h"
+#include "vm_fixture.h"
 #include "vmm/vm.h"
 
 TEST(bootrom_parse)
@@ -44,13 +45,8 @@ static uint64_t pio(struct vm *vm, bool write, uint64_t port, int size,
 
 static void fw_vm(struct vm *vm, struct mevent_loop *loop)
 {
-	memset(vm, 0, sizeof(*vm));
-	vm->fd = vm->kvm_fd = vm->exit_fd = -1;
-	vm->mem.lowmem = 64ULL << 20;
+	fake_vm(vm, loop);
 	vm->ncpus = 3;
-	vm->ev = loop;
-	iobus_init(&vm->pio, "port");
-	iobus_init(&vm->mmio, "mmio");
 }
 
 TEST(fwcfg_dev_items)
@@ -79,8 +75,7 @@ TEST(fwcfg_dev_items)
 	CHECK_EQ(pio(&vm, false, 0x511, 1, 0), 'h');
 	platform_devs_fini(&vm);
 	CHECK_EQ(vm.pio.n, 0);
-	iobus_fini(&vm.pio);
-	iobus_fini(&vm.mmio);
+	fake_vm_fini(&vm);
 	config_fini();
 
 	/* -f needs qemu mode; a missing file is a configuration error. */
@@ -95,8 +90,7 @@ TEST(fwcfg_dev_items)
 	    0);
 	CHECK_EQ(platform_devs_init(&vm), -EINVAL);
 	CHECK_EQ(vm.pio.n, 0);
-	iobus_fini(&vm.pio);
-	iobus_fini(&vm.mmio);
+	fake_vm_fini(&vm);
 	config_fini();
 	mevent_loop_destroy(loop);
 }

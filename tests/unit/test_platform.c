@@ -9,6 +9,7 @@
 #include "dev/platform.h"
 #include "event/mevent.h"
 #include "test.h"
+#include "vm_fixture.h"
 #include "vmm/vm.h"
 
 TEST(platform_parse_lpc)
@@ -62,16 +63,6 @@ static int dummy_io(void *opaque, struct vcpu *vcpu, bool write,
 	return 0;
 }
 
-static void fake_vm(struct vm *vm, struct mevent_loop *loop)
-{
-	memset(vm, 0, sizeof(*vm));
-	vm->fd = vm->kvm_fd = vm->exit_fd = -1;
-	vm->mem.lowmem = 64ULL << 20;
-	vm->ev = loop;
-	iobus_init(&vm->pio, "port");
-	iobus_init(&vm->mmio, "mmio");
-}
-
 TEST(platform_init_and_fini)
 {
 	struct mevent_loop *loop = mevent_loop_create();
@@ -101,8 +92,7 @@ TEST(platform_init_and_fini)
 	/* Every claim is gone again. */
 	CHECK_EQ(vm.pio.n, 0);
 	CHECK_EQ(vm.mmio.n, 0);
-	iobus_fini(&vm.pio);
-	iobus_fini(&vm.mmio);
+	fake_vm_fini(&vm);
 	config_fini();
 	mevent_loop_destroy(loop);
 }
@@ -127,8 +117,7 @@ TEST(platform_init_unwinds)
 	CHECK_EQ(platform_dev_parse_lpc("com2,/nonexistent/khyve-tty"), 0);
 	CHECK_EQ(platform_devs_init(&vm), -ENOENT);
 	CHECK_EQ(vm.pio.n, 0);
-	iobus_fini(&vm.pio);
-	iobus_fini(&vm.mmio);
+	fake_vm_fini(&vm);
 	config_fini();
 	mevent_loop_destroy(loop);
 }

@@ -11,35 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bus/iobus.h"
-#include "bus/pci_emul.h"
 #include "config.h"
-#include "loader_fixture.h"
-#include "pci_fixture.h"
 #include "test.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_blk.h"
-#include "vmm/vm.h"
+#include "vpci_fixture.h"
 
-#define SLOT 4
 #define RAM_SIZE (1 * MiB)
 #define IMG_SIZE (256 * 1024)
-
-/* Modern common configuration (virtio 1.2 4.1.4.3) and regions. */
-#define CC_DFSEL 0x00
-#define CC_DF 0x04
-#define CC_GFSEL 0x08
-#define CC_GF 0x0c
-#define CC_STATUS 0x14
-#define CC_QSEL 0x16
-#define CC_QSIZE 0x18
-#define CC_QENABLE 0x1c
-#define CC_QNOFF 0x1e
-#define CC_QDESC 0x20
-#define CC_QAVAIL 0x28
-#define CC_QUSED 0x30
-#define DEVCFG_OFF 0x2000
-#define NOTIFY_OFF 0x3000
 
 /* Guest-physical layout: rings at 0x10000, buffers from 0x20000. */
 #define Q_DESC 0x10000ULL
@@ -48,10 +27,8 @@
 #define BUF 0x20000ULL
 
 struct pfx {
-	struct fx_mem ram;
-	struct vm vm;
+	struct vpci p;
 	char path[64];
-	uint64_t bar4;
 	uint16_t qsize, avail;
 	int rc;
 };
@@ -61,30 +38,19 @@ static uint8_t ipat(uint64_t off)
 	return (uint8_t)(off * 5 + (off >> 9) + 1);
 }
 
-/* Slot SLOT's configuration space through 0xCF8/0xCFC (pci_fixture). */
-static uint32_t dcfg_rd(struct pfx *f, int off, int size)
-{
-	return cfg_rd(&f->vm, SLOT, off, size);
-}
-
-static void dcfg_wr(struct pfx *f, int off, int size, uint32_t v)
-{
-	cfg_wr(&f->vm, SLOT, off, size, v);
-}
-
 static uint64_t mr(struct pfx *f, uint64_t off, int size)
 {
-	return mm_rd(&f->vm, f->bar4 + off, size);
+	return vpci_rd(&f->p, off, size);
 }
 
 static void mw(struct pfx *f, uint64_t off, int size, uint64_t v)
 {
-	mm_wr(&f->vm, f->bar4 + off, size, v);
+	vpci_wr(&f->p, off, size, v);
 }
 
 static uint8_t *g(struct pfx *f, uint64_t gpa, uint64_t len)
 {
-	return gmem_ptr(&f->vm.mem, gpa, len);
+	return vpci_host(&f->p, gpa, len);
 }
 
 /*
@@ -99,7 +65,7 @@ static struct pfx *pfx_new(const char *k1, const char *v1, const char *k2,
 	struct config_node *cfg;
 	int fd;
 
-	if (f == NULL || fx_init(&f->ram, RAM_SIZE, 0) != 0)
+	if (f == NULL || vpci_init(&f->p, RAM_SIZE) != 0)
 		abort();
 	snprintf(f->path, sizeof(f->path), "/tmp/khyve-vblkpci-XXXXXX");
 	fd = mkstemp(f->path);
@@ -108,11 +74,6 @@ static struct pfx *pfx_new(const char *k1, const char *v1, const char *k2,
 	if (fd < 0 || pwrite(fd, img, sizeof(img), 0) != (ssize_t)sizeof(img))
 		abort();
 	close(fd);
-	f->vm.fd = f->vm.kvm_fd = f->vm.exit_fd = -1;
-	f->vm.mem = f->ram.m;
-	iobus_init(&f->vm.pio, "port");
-	iobus_init(&f->vm.mmio, "mmio");
-	config_init();
 	config_set(NULL, "virtio_msix", "false");
 	cfg = config_create(NULL, "pci.0.4.0");
 	config_set(cfg, "device", "virtio-blk");
@@ -122,17 +83,13 @@ static struct pfx *pfx_new(const char *k1, const char *v1, const char *k2,
 		config_set(cfg, k1, v1);
 	if (k2 != NULL)
 		config_set(cfg, k2, v2);
-	f->rc = pci_emul_init(&f->vm);
+	f->rc = vpci_start(&f->p);
 	return f;
 }
 
 static void pfx_free(struct pfx *f)
 {
-	pci_emul_fini(&f->vm);
-	iobus_fini(&f->vm.pio);
-	iobus_fini(&f->vm.mmio);
-	fx_fini(&f->ram);
-	config_fini();
+	vpci_fini(&f->p);
 	unlink(f->path);
 	free(f);
 }
@@ -140,42 +97,15 @@ static void pfx_free(struct pfx *f)
 /* Map BAR 4 where the core put it, enable memory decoding. */
 static void map_bar4(struct pfx *f)
 {
-	f->bar4 = (dcfg_rd(f, 0x20, 4) & ~0xfULL) |
-	    (uint64_t)dcfg_rd(f, 0x24, 4) << 32;
-	dcfg_wr(f, 0x04, 2, 0x0006); /* memory space, bus master */
-}
-
-static uint64_t dev_features(struct pfx *f)
-{
-	mw(f, CC_DFSEL, 4, 0);
-	uint64_t lo = mr(f, CC_DF, 4);
-
-	mw(f, CC_DFSEL, 4, 1);
-	return lo | mr(f, CC_DF, 4) << 32;
+	vpci_map_bar4(&f->p, 0x0006); /* memory space, bus master */
 }
 
 /* The driver's side of start-up; returns the status read back. */
 static uint8_t bring_up(struct pfx *f, uint64_t want)
 {
-	mw(f, CC_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	mw(f, CC_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-	    VIRTIO_CONFIG_S_DRIVER);
-	mw(f, CC_GFSEL, 4, 0);
-	mw(f, CC_GF, 4, (uint32_t)want);
-	mw(f, CC_GFSEL, 4, 1);
-	mw(f, CC_GF, 4, want >> 32);
-	mw(f, CC_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-	    VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
-	mw(f, CC_QSEL, 2, 0);
-	f->qsize = (uint16_t)mr(f, CC_QSIZE, 2);
-	mw(f, CC_QDESC, 8, Q_DESC);
-	mw(f, CC_QAVAIL, 8, Q_AVAIL);
-	mw(f, CC_QUSED, 8, Q_USED);
-	mw(f, CC_QENABLE, 2, 1);
-	mw(f, CC_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-	    VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
-	    VIRTIO_CONFIG_S_DRIVER_OK);
-	return (uint8_t)mr(f, CC_STATUS, 1);
+	(void)vpci_negotiate(&f->p, want);
+	f->qsize = vpci_queue(&f->p, 0, 0, Q_DESC, Q_AVAIL, Q_USED);
+	return vpci_driver_ok(&f->p);
 }
 
 static void desc(struct pfx *f, uint16_t i, uint64_t addr, uint32_t len,
@@ -195,12 +125,12 @@ static void post_and_kick(struct pfx *f)
 	fx_w16(g(f, Q_AVAIL + 4 + 2ULL * (f->avail % f->qsize), 2), 0);
 	f->avail++;
 	fx_w16(g(f, Q_AVAIL + 2, 2), f->avail);
-	mw(f, NOTIFY_OFF + 4 * mr(f, CC_QNOFF, 2), 2, 0);
+	vpci_kick(&f->p, 0);
 }
 
 static uint16_t used_idx(struct pfx *f)
 {
-	return FX_G16(&f->ram, Q_USED + 2);
+	return FX_G16(&f->p.ram, Q_USED + 2);
 }
 
 static int wait_used(struct pfx *f, uint16_t n)
@@ -237,11 +167,11 @@ TEST(vtblk_pci_guest_view)
 	if (f->rc != 0)
 		goto out;
 	/* Identity: virtio vendor, modern block device, storage class. */
-	CHECK_EQ(dcfg_rd(f, 0x00, 2), 0x1af4);
-	CHECK_EQ(dcfg_rd(f, 0x02, 2), 0x1040 + VIRTIO_ID_BLOCK);
-	CHECK_EQ(dcfg_rd(f, 0x0b, 1), 0x01);
+	CHECK_EQ(vpci_cfg_rd(&f->p, 0x00, 2), 0x1af4);
+	CHECK_EQ(vpci_cfg_rd(&f->p, 0x02, 2), 0x1040 + VIRTIO_ID_BLOCK);
+	CHECK_EQ(vpci_cfg_rd(&f->p, 0x0b, 1), 0x01);
 	map_bar4(f);
-	feat = dev_features(f);
+	feat = vpci_dev_features(&f->p);
 	CHECK((feat >> VIRTIO_F_VERSION_1) & 1);
 	CHECK((feat >> VIRTIO_BLK_F_FLUSH) & 1);
 	CHECK((feat >> VIRTIO_BLK_F_DISCARD) & 1);
@@ -259,15 +189,15 @@ TEST(vtblk_pci_guest_view)
 	/* A read of sectors 2-3, done by the I/O thread and the workers. */
 	request(f, VIRTIO_BLK_T_IN, 2, 1024, true);
 	CHECK(wait_used(f, 1));
-	CHECK_EQ(FX_G8(&f->ram, BUF + 0x100), VIRTIO_BLK_S_OK);
-	CHECK_EQ(FX_G32(&f->ram, Q_USED + 8), 1025);
+	CHECK_EQ(FX_G8(&f->p.ram, BUF + 0x100), VIRTIO_BLK_S_OK);
+	CHECK_EQ(FX_G32(&f->p.ram, Q_USED + 8), 1025);
 	data = g(f, BUF + 0x1000, 1024);
 	CHECK(data[0] == ipat(1024) && data[1023] == ipat(2047));
 	/* A write, then read back from the image file itself. */
 	memset(data, 0x3c, 512);
 	request(f, VIRTIO_BLK_T_OUT, 10, 512, false);
 	CHECK(wait_used(f, 2));
-	CHECK_EQ(FX_G8(&f->ram, BUF + 0x100), VIRTIO_BLK_S_OK);
+	CHECK_EQ(FX_G8(&f->p.ram, BUF + 0x100), VIRTIO_BLK_S_OK);
 	{
 		uint8_t b[512];
 		int fd = open(f->path, O_RDONLY);
@@ -296,7 +226,7 @@ TEST(vtblk_pci_read_only)
 	CHECK_EQ(f->rc, 0);
 	if (f->rc == 0) {
 		map_bar4(f);
-		feat = dev_features(f);
+		feat = vpci_dev_features(&f->p);
 		CHECK((feat >> VIRTIO_BLK_F_RO) & 1);
 		CHECK(!((feat >> VIRTIO_BLK_F_DISCARD) & 1));
 		CHECK(!((feat >> VIRTIO_BLK_F_WRITE_ZEROES) & 1));
@@ -305,7 +235,7 @@ TEST(vtblk_pci_read_only)
 		memset(g(f, BUF + 0x1000, 512), 0x77, 512);
 		request(f, VIRTIO_BLK_T_OUT, 0, 512, false);
 		CHECK(wait_used(f, 1));
-		CHECK_EQ(FX_G8(&f->ram, BUF + 0x100), VIRTIO_BLK_S_IOERR);
+		CHECK_EQ(FX_G8(&f->p.ram, BUF + 0x100), VIRTIO_BLK_S_IOERR);
 	}
 	pfx_free(f);
 }
