@@ -76,10 +76,12 @@ struct acpi_pm {
 	int sci_level;
 	uint64_t tmr_base_ns;
 	/* Power button: seconds the guest gets after the first press (0:
-	 * no press, power off at once); the press and its deadline. */
+	 * no press, power off at once); the press and its deadline (made
+	 * disarmed at start-up when there is a timeout and an event loop,
+	 * armed by the first press on the main thread). */
 	int pwrbtn_timeout;
 	bool pwrbtn_pressed;
-	struct mevent *pwrbtn_timer; /* main thread only */
+	struct mevent *pwrbtn_timer;
 };
 
 enum { R_STS, R_EN, R_CNT, R_RSVD };
@@ -243,10 +245,9 @@ bool acpi_pm_power_button(struct vm *vm)
 	}
 	khyve_dbg("power button pressed; the guest has %d s",
 	    sc->pwrbtn_timeout);
-	if (vm->ev != NULL)
-		sc->pwrbtn_timer = mevent_add(vm->ev,
-		    sc->pwrbtn_timeout * 1000, EVF_TIMER, pwrbtn_expired, sc);
-	if (sc->pwrbtn_timer == NULL) {
+	/* Made at start-up, armed now: the sandboxed main thread may set
+	 * a timer but not create one. */
+	if (sc->pwrbtn_timer == NULL || mevent_enable(sc->pwrbtn_timer) != 0) {
 		/* Without a deadline a stuck guest would never end. */
 		khyve_warnx("power button: no timer; powering off");
 		vm_request_exit(vm, KHYVE_EXIT_POWEROFF);
@@ -285,8 +286,19 @@ static int acpi_pm_init(const struct platform_dev *dev, struct vm *vm)
 	if ((rc = iobus_register(&vm->pio, SMI_CMD_PORT, 1, smi_cmd_io, sc,
 		 "acpi-smi-cmd")) != 0)
 		goto fail_tmr;
+	if (timeout > 0 && vm->ev != NULL) {
+		sc->pwrbtn_timer = mevent_add_disabled(vm->ev, timeout * 1000,
+		    EVF_TIMER, pwrbtn_expired, sc);
+		if (sc->pwrbtn_timer == NULL) {
+			rc = -errno;
+			khyve_warn("power button: cannot make its timer");
+			goto fail_smi;
+		}
+	}
 	return 0;
 
+fail_smi:
+	iobus_unregister(&vm->pio, SMI_CMD_PORT);
 fail_tmr:
 	iobus_unregister(&vm->pio, PM_TMR_ADDR);
 fail_pm1:

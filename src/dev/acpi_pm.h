@@ -19,9 +19,11 @@ struct vm;
 #define ACPI_PM_PWRBTN_TIMEOUT_MAX 86400
 
 /*
- * Press the power button; main thread only (it arms a timer on vm->ev).
- * Returns true when the guest was told, false when khyve asked the VM to
- * power off instead (second press, timeout 0, no PM device, no timer).
+ * Press the power button; main thread only.  The deadline is a timer on
+ * vm->ev made (disarmed) when the device starts, so a press creates no
+ * descriptor.  Returns true when the guest was told, false when khyve
+ * asked the VM to power off instead (second press, timeout 0, no PM
+ * device, no event loop at start-up, the timer would not start).
  */
 bool acpi_pm_power_button(struct vm *vm);
 

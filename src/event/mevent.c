@@ -111,6 +111,20 @@ static uint32_t ev_mask(enum mevent_type t)
 	return t == EVF_WRITE ? EPOLLOUT : EPOLLIN;
 }
 
+/* Start a timer event's period from now, or stop it (and forget any
+ * expiration not yet read). */
+static int timer_arm(struct mevent *ev, bool on)
+{
+	struct itimerspec its = { 0 };
+
+	if (on) {
+		its.it_interval.tv_sec = ev->user_fd / 1000;
+		its.it_interval.tv_nsec = (long)(ev->user_fd % 1000) * 1000000L;
+		its.it_value = its.it_interval;
+	}
+	return timerfd_settime(ev->fd, 0, &its, NULL);
+}
+
 static struct mevent *add(struct mevent_loop *l, int fd, enum mevent_type type,
     mevent_cb_t *cb, void *arg, bool enabled)
 {
@@ -126,8 +140,6 @@ static struct mevent *add(struct mevent_loop *l, int fd, enum mevent_type type,
 	ev->user_fd = fd;
 	ev->fd = fd;
 	if (type == EVF_TIMER) {
-		struct itimerspec its = { 0 };
-
 		if (fd <= 0) {
 			errno = EINVAL;
 			goto fail;
@@ -137,10 +149,9 @@ static struct mevent *add(struct mevent_loop *l, int fd, enum mevent_type type,
 		if (ev->fd < 0)
 			goto fail;
 		ev->own_fd = true;
-		its.it_interval.tv_sec = fd / 1000;
-		its.it_interval.tv_nsec = (long)(fd % 1000) * 1000000L;
-		its.it_value = its.it_interval;
-		if (timerfd_settime(ev->fd, 0, &its, NULL) < 0)
+		/* A disabled timer is disarmed too: a timerfd that ran all
+		 * along would be readable the moment it is enabled. */
+		if (enabled && timer_arm(ev, true) < 0)
 			goto fail_fd;
 	} else if (type == EVF_SIGNAL) {
 		sigset_t set;
@@ -204,12 +215,19 @@ static int set_mask(struct mevent *ev, uint32_t mask)
 
 int mevent_enable(struct mevent *ev)
 {
+	if (ev->type == EVF_TIMER && !atomic_load(&ev->dead) &&
+	    timer_arm(ev, true) < 0)
+		return -errno;
 	return set_mask(ev, ev_mask(ev->type));
 }
 
 int mevent_disable(struct mevent *ev)
 {
-	return set_mask(ev, 0);
+	int rc = set_mask(ev, 0);
+
+	if (rc == 0 && ev->type == EVF_TIMER && timer_arm(ev, false) < 0)
+		return -errno;
+	return rc;
 }
 
 static int del(struct mevent *ev, bool close_fd)

@@ -43,9 +43,16 @@ void mevent_loop_destroy(struct mevent_loop *loop);
  */
 struct mevent *mevent_add(struct mevent_loop *loop, int fd,
     enum mevent_type type, mevent_cb_t *cb, void *arg);
-/* Same, but the event starts disabled. */
+/*
+ * Same, but the event starts disabled.  A timer made this way is created
+ * now but does not run: code that may not make descriptors later (the
+ * sandboxed main thread has no timerfd_create) sets it up early and
+ * enables it when needed.
+ */
 struct mevent *mevent_add_disabled(struct mevent_loop *loop, int fd,
     enum mevent_type type, mevent_cb_t *cb, void *arg);
+/* 0 or negative errno.  For a timer, enabling (re)starts its period from
+ * now and disabling stops it. */
 int mevent_enable(struct mevent *ev);
 int mevent_disable(struct mevent *ev);
 int mevent_delete(struct mevent *ev);       /* leaves the fd open */

@@ -109,15 +109,14 @@ static const struct sb_ioctl net_ioctls[] = {
  * signalfd) and the teardown after it (closing, unmapping, removing the
  * console sockets, unbinding ioeventfds and irqfds, putting the terminal
  * back, msync of a boot ROM's variable store so what the firmware wrote
- * is on disk).
+ * is on disk).  Timers it arms later (the power button's deadline) are
+ * made disarmed at start-up: timerfd_settime, not timerfd_create.
  */
 static const struct sb_rule main_rules[] = {
 	R(epoll_wait), R(epoll_pwait), R(epoll_ctl), R(read), R(readv),
 	R(writev), R(recvfrom), R(sendto), R(accept4), R(setsockopt),
 	R(close), R(shutdown), R(timerfd_settime), R(fcntl), R(unlink),
 	R(newfstatat), R(fstat), R(rt_sigaction), R(msync),
-	/* The power button's forced-off timer starts at the first SIGTERM. */
-	R(timerfd_create),
 	RC(ioctl, SB_IOCTL),
 };
 static const struct sb_ioctl main_ioctls[] = {
