@@ -7,8 +7,12 @@
  * NB_CPUS and MAX_CPUS (u16), FILE_DIR, the file "etc/e820" (the memory
  * map, 20-byte entries), with direct kernel boot KERNEL_SIZE/DATA,
  * INITRD_SIZE/DATA and CMDLINE_SIZE/DATA (the files as given, the command
- * line with its NUL), and the user files of -f (fwcfg.user.N.name with
- * .string, stored with its NUL as bhyve does, or .file).
+ * line with its NUL), the tables firmware builds from (etc/acpi/rsdp,
+ * etc/acpi/tables, etc/table-loader, etc/smbios/smbios-anchor and
+ * smbios-tables: firmware/fwtables.h), and the user files of -f
+ * (fwcfg.user.N.name with .string, stored with its NUL as bhyve does, or
+ * .file).  User files come last, so a -f that names a file khyve
+ * provides is refused as given twice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,7 @@
 #include "dev/fwcfg.h"
 #include "dev/platform.h"
 #include "firmware/e820.h"
+#include "firmware/fwtables.h"
 #include "vmm/vm.h"
 
 struct fwcfg_dev {
@@ -155,6 +160,46 @@ static int add_user_files(struct fwcfg *f)
 	return rc;
 }
 
+/*
+ * The tables firmware builds from (fwtables.h): ACPI with its loader
+ * script (unless acpi_tables=false) and SMBIOS, from the same builders
+ * and machine description as the tables in the BIOS area.  The PCI
+ * devices exist by now (pci_emul_init runs before the platform devices).
+ */
+static int add_tables(struct fwcfg *f, struct vm *vm)
+{
+	struct fw_fwcfg_blobs b = { 0 };
+	struct fw_machine *m = malloc(sizeof(*m));
+	int rc;
+
+	if (m == NULL)
+		return -ENOMEM;
+	if ((rc = fw_machine_from_vm(vm, m)) != 0)
+		goto out;
+	if (config_bool(NULL, "acpi_tables", true)) {
+		if ((rc = acpi_build_fwcfg(m, &b)) != 0 ||
+		    (rc = fwcfg_add_file(f, FW_FILE_ACPI_RSDP, b.rsdp,
+			(uint32_t)b.rsdp_len)) != 0 ||
+		    (rc = fwcfg_add_file(f, FW_FILE_ACPI_TABLES, b.tables,
+			(uint32_t)b.tables_len)) != 0 ||
+		    (rc = fwcfg_add_file(f, FW_FILE_TABLE_LOADER, b.loader,
+			(uint32_t)b.loader_len)) != 0)
+			goto out;
+	}
+	if ((rc = smbios_build_fwcfg(m, &b)) != 0 ||
+	    (rc = fwcfg_add_file(f, FW_FILE_SMBIOS_ANCHOR, b.sm_anchor,
+		(uint32_t)b.sm_anchor_len)) != 0 ||
+	    (rc = fwcfg_add_file(f, FW_FILE_SMBIOS_TABLES, b.sm_tables,
+		(uint32_t)b.sm_tables_len)) != 0)
+		goto out;
+out:
+	if (rc != 0 && rc != -EINVAL)
+		khyve_warnx("fw_cfg: the firmware tables: %s", strerror(-rc));
+	fw_fwcfg_blobs_free(&b);
+	free(m);
+	return rc;
+}
+
 static int build_qemu(struct fwcfg *f, struct vm *vm)
 {
 	struct e820_entry map[32];
@@ -168,7 +213,8 @@ static int build_qemu(struct fwcfg *f, struct vm *vm)
 	    (rc = fwcfg_add_item(f, FWCFG_NB_CPUS, &ncpus, 2)) != 0 ||
 	    (rc = fwcfg_add_item(f, FWCFG_MAX_CPUS, &ncpus, 2)) != 0 ||
 	    (rc = fwcfg_add_file(f, "etc/e820", map,
-		(uint32_t)(n > 0 ? n : 0) * sizeof(map[0]))) != 0)
+		(uint32_t)(n > 0 ? n : 0) * sizeof(map[0]))) != 0 ||
+	    (rc = add_tables(f, vm)) != 0)
 		return rc;
 	if ((rc = add_file_item(f, FWCFG_KERNEL_SIZE, FWCFG_KERNEL_DATA,
 	    config_get(NULL, "boot.kernel"))) != 0 ||

@@ -48,6 +48,8 @@ static void fw_vm(struct vm *vm, struct mevent_loop *loop)
 	vm->fd = vm->kvm_fd = vm->exit_fd = -1;
 	vm->mem.lowmem = 64ULL << 20;
 	vm->ncpus = 3;
+	vm->topo = (struct vm_topology){ .cpus = 3, .sockets = 1, .cores = 3,
+		.threads = 1 };
 	vm->ev = loop;
 	iobus_init(&vm->pio, "port");
 	iobus_init(&vm->mmio, "mmio");
@@ -58,7 +60,11 @@ TEST(fwcfg_dev_items)
 	struct mevent_loop *loop = mevent_loop_create();
 	struct vm vm;
 	char name[57] = { 0 };
-	uint8_t d[4 + 64 * 4];
+	uint8_t d[4 + 64 * 8];
+	/* Sorted by name; opt/t/s is the user's -f. */
+	static const char *const files[] = { "etc/acpi/rsdp",
+		"etc/acpi/tables", "etc/e820", "etc/smbios/smbios-anchor",
+		"etc/smbios/smbios-tables", "etc/table-loader", "opt/t/s" };
 
 	config_init();
 	CHECK_EQ(platform_dev_parse_lpc("fwcfg,qemu"), 0);
@@ -71,11 +77,14 @@ TEST(fwcfg_dev_items)
 	pio(&vm, true, 0x510, 2, 0x19);
 	for (size_t i = 0; i < sizeof(d); i++)
 		d[i] = (uint8_t)pio(&vm, false, 0x511, 1, 0);
-	CHECK_EQ(d[3], 2); /* etc/e820 and opt/t/s */
-	memcpy(name, d + 4 + 64 + 8, 56);
-	CHECK_STR(name, "opt/t/s");
-	CHECK_EQ(d[4 + 64 + 3], 3); /* "hi" and its NUL */
-	pio(&vm, true, 0x510, 2, (uint64_t)(d[4 + 64 + 4] << 8 | d[4 + 64 + 5]));
+	CHECK_EQ(d[3], ARRAY_SIZE(files));
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		memcpy(name, d + 4 + 64 * i + 8, 56);
+		CHECK_STR(name, files[i]);
+	}
+	CHECK_EQ(d[4 + 64 * 6 + 3], 3); /* "hi" and its NUL */
+	pio(&vm, true, 0x510, 2, (uint64_t)(d[4 + 64 * 6 + 4] << 8 |
+	    d[4 + 64 * 6 + 5]));
 	CHECK_EQ(pio(&vm, false, 0x511, 1, 0), 'h');
 	platform_devs_fini(&vm);
 	CHECK_EQ(vm.pio.n, 0);
