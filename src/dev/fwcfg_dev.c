@@ -193,8 +193,9 @@ static int add_tables(struct fwcfg *f, struct vm *vm)
 		(uint32_t)b.sm_tables_len)) != 0)
 		goto out;
 out:
-	if (rc != 0 && rc != -EINVAL)
-		khyve_warnx("fw_cfg: the firmware tables: %s", strerror(-rc));
+	if (rc != 0)
+		khyve_warnx("fw_cfg: cannot build the firmware tables: %s",
+		    strerror(-rc));
 	fw_fwcfg_blobs_free(&b);
 	free(m);
 	return rc;
