@@ -455,6 +455,22 @@ static void do_qemu(void)
 			    boot.nmmap);
 	}
 
+	/* bootorder: one OpenFirmware path a line. */
+	if (find_file("bootorder", &key, &size) &&
+	    read_both("bootorder", key, size)) {
+		char *line = (char *)item;
+
+		item[size < sizeof(item) ? size : sizeof(item) - 1] = 0;
+		for (char *c = line; *c != '\0'; c++)
+			if (*c == '\n') {
+				*c = '\0';
+				printf("fwcfg bootorder: %s\n", line);
+				line = c + 1;
+			}
+		if (*line != '\0' || size == 0 || item[size - 1] != 0)
+			FAIL("bootorder: not newline-ended lines and a NUL\n");
+	}
+
 	if (find_file("etc/table-loader", &key, &size)) {
 		uint32_t llen;
 		uint8_t *l = dma_file("etc/table-loader", 16, &llen);

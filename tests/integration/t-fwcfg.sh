@@ -9,7 +9,8 @@
 #    ADD_POINTER, ADD_CHECKSUM), then walks its copy RSDP -> XSDT -> each
 #    table (checksums, pointers inside the copy), FADT -> DSDT (QEMU0002)
 #    and counts the MADT's processors against -c (xAPIC and, with -x,
-#    x2APIC entries); the SMBIOS anchor must match smbios-tables.
+#    x2APIC entries); the SMBIOS anchor must match smbios-tables; with
+#    bootindex on two -s devices, "bootorder" lists them by index.
 #  - default (bhyve's fwctl): the "BHYV" signature and GET hw.ncpu.
 #  - bad -f / -l fwcfg use: configuration errors (64).
 . "$(dirname "$0")/lib.sh"
@@ -36,11 +37,18 @@ expect_out qemu/hostile-dma '^fwcfg dma to non-RAM: control 0x1$'
 expect_no_out qemu/no-fail 'FAIL'
 
 krun --timeout 120 -- -c 2 -x -m 64M -l com1,stdio -l pc-testdev -l fwcfg,qemu \
+    -s 0,hostbridge -s 3,virtio-rnd,bootindex=5 -s 4,virtio-rnd -s 4:2,virtio-rnd,bootindex=1 \
     -f "name=opt/org.khyve/file,file=$_tmp/item.txt" \
     -o boot.kernel="$GUESTS/fwcfg.elf" -o boot.cmdline="file=opt/org.khyve/file" fwcfg-file
 expect_status file/status 33
 expect_out file/content '^fwcfg file opt/org.khyve/file = "file item$'
 expect_out file/madt-x2apic-cpus '^fwcfg acpi madt cpus 2$'
+order=$(printf '%s\n' "$OUT" | sed -n 's/^fwcfg bootorder: //p' | tr '\n' ' ')
+if [ "$order" = "/pci@i0cf8/pci@4,2 /pci@i0cf8/pci@3,0 " ]; then
+	pass file/bootorder
+else
+	fail file/bootorder "bootorder is \"$order\""
+fi
 
 krun --timeout 120 -- -c 2 -m 64M -l com1,stdio -l pc-testdev \
     -o boot.kernel="$GUESTS/fwcfg.elf" -o boot.cmdline="mode=bhyve" fwctl
