@@ -154,7 +154,8 @@ static int add_user_files(struct fwcfg *f)
 		}
 		if (rc != 0)
 			khyve_warnx("-f %s: %s", name, rc == -EEXIST ?
-			    "given twice" : strerror(-rc));
+			    "given twice, or a file khyve provides" :
+			    strerror(-rc));
 		if (rc == -EEXIST || rc == -ENOSPC)
 			rc = -EINVAL;
 	}
