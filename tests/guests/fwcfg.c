@@ -275,6 +275,43 @@ static const uint8_t *acpi_at(uint64_t a, const char *want)
 	return h;
 }
 
+/* The table `sig` of the copy khyve wrote into the BIOS area (RSDP scan
+ * of 0xE0000-0xFFFFF, XSDT; the DSDT through the FADT), or NULL. */
+static const uint8_t *bios_table(const char *sig)
+{
+	const uint8_t *rsdp = NULL, *xsdt, *h;
+	uint64_t a;
+
+	for (uintptr_t p = 0xe0000; p < 0x100000 && rsdp == NULL; p += 16)
+		if (memcmp((const void *)p, "RSD PTR ", 8) == 0)
+			rsdp = (const uint8_t *)p;
+	if (rsdp == NULL)
+		return NULL;
+	memcpy(&a, rsdp + 24, 8);
+	xsdt = (const uint8_t *)(uintptr_t)a;
+	for (uint32_t i = 0; i < (le32(xsdt + 4) - 36) / 8; i++) {
+		memcpy(&a, xsdt + 36 + 8 * i, 8);
+		h = (const uint8_t *)(uintptr_t)a;
+		if (memcmp(h, sig, 4) == 0)
+			return h;
+		if (memcmp(sig, "DSDT", 4) == 0 && memcmp(h, "FACP", 4) == 0)
+			return (const uint8_t *)(uintptr_t)le32(h + 40);
+	}
+	return NULL;
+}
+
+/* fw_cfg's table equals the BIOS area's (those hold no addresses). */
+static void same_as_bios(const uint8_t *t, const char *sig)
+{
+	const uint8_t *b = bios_table(sig);
+
+	if (t == NULL || b == NULL || le32(t + 4) != le32(b + 4) ||
+	    memcmp(t, b, le32(t + 4)) != 0)
+		FAIL("the %s from fw_cfg differs from the BIOS area's\n", sig);
+	else
+		printf("fwcfg acpi %s equals the BIOS area's\n", sig);
+}
+
 static void check_acpi(uint16_t ncpus)
 {
 	const struct lfile *r = lfile((const uint8_t *)"etc/acpi/rsdp");
@@ -325,6 +362,7 @@ static void check_acpi(uint16_t ncpus)
 				cpus++;
 		}
 		printf("fwcfg acpi madt cpus %u\n", cpus);
+		same_as_bios(madt, "APIC");
 		if (cpus != ncpus)
 			FAIL("the MADT lists %u CPUs, NB_CPUS says %u\n",
 			    cpus, ncpus);
@@ -346,6 +384,7 @@ static void check_acpi(uint16_t ncpus)
 		    le32(dsdt + 4), qemu ? "QEMU0002" : "missing");
 		if (!qemu)
 			FAIL("the DSDT has no QEMU0002 device\n");
+		same_as_bios(dsdt, "DSDT");
 	}
 	/* The FACS has no checksum: inside the copy, signed, aligned. */
 	memcpy(&a, fadt + 132, 8);

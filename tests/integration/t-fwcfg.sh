@@ -9,7 +9,7 @@
 #    ADD_POINTER, ADD_CHECKSUM), then walks its copy RSDP -> XSDT -> each
 #    table (checksums, pointers inside the copy), FADT -> DSDT (QEMU0002)
 #    and counts the MADT's processors against -c (xAPIC and, with -x,
-#    x2APIC entries); the SMBIOS anchor must match smbios-tables; with
+#    x2APIC entries); the MADT and DSDT equal the BIOS area's; the SMBIOS anchor must match smbios-tables; with
 #    bootindex on two -s devices, "bootorder" lists them by index.
 #  - default (bhyve's fwctl): the "BHYV" signature and GET hw.ncpu.
 #  - bad -f / -l fwcfg use: configuration errors (64).
@@ -30,6 +30,8 @@ expect_out qemu/loader '^fwcfg loader: 2 allocate, 14 add_pointer, 9 add_checksu
 expect_out qemu/acpi-tables '^fwcfg acpi rsdp at 0x[0-9a-f]+ xsdt at 0x[0-9a-f]+, 4 tables: FACP APIC MCFG SPCR$'
 expect_out qemu/dsdt-fwcfg '^fwcfg acpi dsdt [0-9]+ bytes, fw_cfg device QEMU0002$'
 expect_out qemu/madt-cpus '^fwcfg acpi madt cpus 3$'
+expect_out qemu/madt-same '^fwcfg acpi APIC equals the BIOS area.s$'
+expect_out qemu/dsdt-same '^fwcfg acpi DSDT equals the BIOS area.s$'
 expect_out qemu/smbios '^fwcfg smbios anchor 2\.8 tables [0-9]+ bytes, [0-9]+ structures, first type 0$'
 expect_out qemu/string '^fwcfg file opt/org.khyve/greeting = "hello, fw_cfg" \(14 bytes, key 0x2.\)$'
 expect_out qemu/e820 '^fwcfg e820 0: 0x000000000 0x0000a0000 1$'
