@@ -351,6 +351,51 @@ static int pci_generic_conf(struct config_node *dev, const char *emul,
 	return 0;
 }
 
+/*
+ * bootindex=N (bhyve 14): the firmware boot order position of any PCI
+ * device, so the PCI options take it before the device's own parser sees
+ * the rest.  Stored as pci.B.S.F.bootindex; dev/fwcfg_dev.c turns these
+ * into QEMU's "bootorder" file.  *conf becomes NULL when nothing else
+ * is left.
+ */
+#define BOOTINDEX_MAX 65535
+static int take_bootindex(struct config_node *dev, char **conf, char *why,
+    size_t wlen)
+{
+	static const char key[] = "bootindex=";
+	char *in = *conf, *out = *conf, *tok, num[16];
+	bool first = true;
+	unsigned long v;
+
+	if (strstr(*conf, key) == NULL)
+		return 0;
+	/* Keep every other item as it was, empty ones too (the device's
+	 * parser judges them). */
+	while ((tok = strsep(&in, ",")) != NULL) {
+		if (strncmp(tok, key, sizeof(key) - 1) != 0) {
+			if (!first)
+				*out++ = ',';
+			first = false;
+			memmove(out, tok, strlen(tok));
+			out += strlen(tok);
+			continue;
+		}
+		if (config_get(dev, "bootindex") != NULL)
+			return fail(why, wlen, "bootindex given twice");
+		if (parse_num(tok + sizeof(key) - 1, NULL, 10, BOOTINDEX_MAX,
+		    &v) != 0)
+			return fail(why, wlen, "bootindex must be 0..%d",
+			    BOOTINDEX_MAX);
+		snprintf(num, sizeof(num), "%lu", v);
+		if (config_set(dev, "bootindex", num) != 0)
+			return fail(why, wlen, "cannot store bootindex");
+	}
+	*out = '\0';
+	if (first)
+		*conf = NULL;
+	return 0;
+}
+
 static int pci_slot(const char *arg, char *why, size_t wlen)
 {
 	const struct pci_devemu *pe;
@@ -415,6 +460,9 @@ static int pci_slot(const char *arg, char *why, size_t wlen)
 	 */
 	pe = pci_emul_find(emul);
 	rc = 0;
+	if (conf != NULL && *conf != '\0' &&
+	    (rc = take_bootindex(dev, &conf, why, wlen)) != 0)
+		goto undo;
 	if (conf != NULL && *conf == '\0')
 		rc = fail(why, wlen, "empty configuration after \"%s\"", emul);
 	else if (conf != NULL && pe != NULL && pe->pe_legacy_config != NULL)

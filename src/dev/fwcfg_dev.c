@@ -7,8 +7,13 @@
  * NB_CPUS and MAX_CPUS (u16), FILE_DIR, the file "etc/e820" (the memory
  * map, 20-byte entries), with direct kernel boot KERNEL_SIZE/DATA,
  * INITRD_SIZE/DATA and CMDLINE_SIZE/DATA (the files as given, the command
- * line with its NUL), and the user files of -f (fwcfg.user.N.name with
- * .string, stored with its NUL as bhyve does, or .file).
+ * line with its NUL), the tables firmware builds from (etc/acpi/rsdp,
+ * etc/acpi/tables, etc/table-loader, etc/smbios/smbios-anchor and
+ * smbios-tables: firmware/fwtables.h), "bootorder" from the PCI
+ * devices' bootindex, and the user files of -f
+ * (fwcfg.user.N.name with .string, stored with its NUL as bhyve does, or
+ * .file).  User files come last, so a -f that names a file khyve
+ * provides is refused as given twice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,7 @@
 #include "dev/fwcfg.h"
 #include "dev/platform.h"
 #include "firmware/e820.h"
+#include "firmware/fwtables.h"
 #include "vmm/vm.h"
 
 struct fwcfg_dev {
@@ -148,10 +154,159 @@ static int add_user_files(struct fwcfg *f)
 		}
 		if (rc != 0)
 			khyve_warnx("-f %s: %s", name, rc == -EEXIST ?
-			    "given twice" : strerror(-rc));
+			    "given twice, or a file khyve provides" :
+			    strerror(-rc));
 		if (rc == -EEXIST || rc == -ENOSPC)
 			rc = -EINVAL;
 	}
+	return rc;
+}
+
+/*
+ * The tables firmware builds from (fwtables.h): ACPI with its loader
+ * script (unless acpi_tables=false) and SMBIOS, from the same builders
+ * and machine description as the tables in the BIOS area.  The PCI
+ * devices exist by now (pci_emul_init runs before the platform devices).
+ */
+static int add_tables(struct fwcfg *f, struct vm *vm)
+{
+	struct fw_fwcfg_blobs b = { 0 };
+	struct fw_machine *m = malloc(sizeof(*m));
+	int rc;
+
+	if (m == NULL)
+		return -ENOMEM;
+	if ((rc = fw_machine_from_vm(vm, m)) != 0)
+		goto out;
+	if (config_bool(NULL, "acpi_tables", true)) {
+		if ((rc = acpi_build_fwcfg(m, &b)) != 0 ||
+		    (rc = fwcfg_add_file(f, FW_FILE_ACPI_RSDP, b.rsdp,
+			(uint32_t)b.rsdp_len)) != 0 ||
+		    (rc = fwcfg_add_file(f, FW_FILE_ACPI_TABLES, b.tables,
+			(uint32_t)b.tables_len)) != 0 ||
+		    (rc = fwcfg_add_file(f, FW_FILE_TABLE_LOADER, b.loader,
+			(uint32_t)b.loader_len)) != 0)
+			goto out;
+	}
+	if ((rc = smbios_build_fwcfg(m, &b)) != 0 ||
+	    (rc = fwcfg_add_file(f, FW_FILE_SMBIOS_ANCHOR, b.sm_anchor,
+		(uint32_t)b.sm_anchor_len)) != 0 ||
+	    (rc = fwcfg_add_file(f, FW_FILE_SMBIOS_TABLES, b.sm_tables,
+		(uint32_t)b.sm_tables_len)) != 0)
+		goto out;
+out:
+	if (rc != 0)
+		khyve_warnx("fw_cfg: cannot build the firmware tables: %s",
+		    strerror(-rc));
+	fw_fwcfg_blobs_free(&b);
+	free(m);
+	return rc;
+}
+
+/*
+ * "bootorder" (bhyve 14's init_bootorder; QEMU's format): one
+ * OpenFirmware path per device with a bootindex (pci.B.S.F.bootindex,
+ * -s ...,bootindex=N), lowest index first, each line ended by '\n',
+ * then a NUL.  bhyve writes "/pci@i0cf8/pci@SLOT,FUNC"; the unit address
+ * is hexadecimal as SeaBIOS and OVMF parse it (bhyve prints decimal,
+ * which differs from slot 10 on).  Two devices with one index are a
+ * configuration error, as in bhyve.  With none there is no file.
+ */
+#define BOOT_MAX 256
+struct boot_dev {
+	unsigned long index;
+	int bus, slot, func;
+};
+
+static int cmp_boot(const void *a, const void *b)
+{
+	const struct boot_dev *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Walk pci.B.S.F nodes for bootindex into d[BOOT_MAX] (NULL: only
+ * count them); returns the count or -EINVAL after a message. */
+static int boot_devices(struct boot_dev *d)
+{
+	struct config_node *pci = config_find(NULL, "pci"), *b, *s, *fn;
+	const char *v;
+	char *end;
+	int n = 0;
+
+	for (b = pci ? config_node_first(pci) : NULL; b; b = config_node_next(b))
+		for (s = config_node_is_leaf(b) ? NULL : config_node_first(b); s;
+		     s = config_node_next(s))
+			for (fn = config_node_is_leaf(s) ? NULL :
+			     config_node_first(s); fn; fn = config_node_next(fn)) {
+				if (config_node_is_leaf(fn) ||
+				    (v = config_get(fn, "bootindex")) == NULL)
+					continue;
+				if (d == NULL) {
+					n++;
+					continue;
+				}
+				if (n == BOOT_MAX) {
+					khyve_warnx("bootindex: more than %d "
+					    "devices", BOOT_MAX);
+					return -EINVAL;
+				}
+				errno = 0;
+				d[n].index = strtoul(v, &end, 10);
+				d[n].bus = atoi(config_node_name(b));
+				d[n].slot = atoi(config_node_name(s));
+				d[n].func = atoi(config_node_name(fn));
+				if (*v < '0' || *v > '9' || *end != '\0' ||
+				    errno != 0 || d[n].index > 65535) {
+					khyve_warnx("pci.%s.%s.%s.bootindex=%s: "
+					    "expected 0..65535",
+					    config_node_name(b),
+					    config_node_name(s),
+					    config_node_name(fn), v);
+					return -EINVAL;
+				}
+				n++;
+			}
+	return n;
+}
+
+static int add_bootorder(struct fwcfg *f)
+{
+	struct boot_dev *d = calloc(BOOT_MAX, sizeof(*d));
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int n, rc = 0;
+
+	if (d == NULL)
+		return -ENOMEM;
+	if ((n = boot_devices(d)) <= 0) {
+		free(d);
+		return n;
+	}
+	qsort(d, (size_t)n, sizeof(*d), cmp_boot);
+	for (int i = 1; i < n; i++)
+		if (d[i].index == d[i - 1].index) {
+			khyve_warnx("bootindex %lu is given to both PCI %d:%d:%d "
+			    "and %d:%d:%d", d[i].index, d[i - 1].bus,
+			    d[i - 1].slot, d[i - 1].func, d[i].bus, d[i].slot,
+			    d[i].func);
+			free(d);
+			return -EINVAL;
+		}
+	fp = open_memstream(&text, &len);
+	if (fp == NULL) {
+		free(d);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "/pci@i0cf8/pci@%x,%x\n", d[i].slot, d[i].func);
+	if (fclose(fp) != 0 || text == NULL)
+		rc = -ENOMEM;
+	else
+		rc = fwcfg_add_file(f, "bootorder", text, (uint32_t)len + 1);
+	free(text);
+	free(d);
 	return rc;
 }
 
@@ -168,7 +323,8 @@ static int build_qemu(struct fwcfg *f, struct vm *vm)
 	    (rc = fwcfg_add_item(f, FWCFG_NB_CPUS, &ncpus, 2)) != 0 ||
 	    (rc = fwcfg_add_item(f, FWCFG_MAX_CPUS, &ncpus, 2)) != 0 ||
 	    (rc = fwcfg_add_file(f, "etc/e820", map,
-		(uint32_t)(n > 0 ? n : 0) * sizeof(map[0]))) != 0)
+		(uint32_t)(n > 0 ? n : 0) * sizeof(map[0]))) != 0 ||
+	    (rc = add_tables(f, vm)) != 0 || (rc = add_bootorder(f)) != 0)
 		return rc;
 	if ((rc = add_file_item(f, FWCFG_KERNEL_SIZE, FWCFG_KERNEL_DATA,
 	    config_get(NULL, "boot.kernel"))) != 0 ||
@@ -203,6 +359,11 @@ static int fwcfg_dev_init(const struct platform_dev *dev, struct vm *vm)
 	if (!qemu && config_find(NULL, "fwcfg.user") != NULL) {
 		khyve_warnx("-f needs -l fwcfg,qemu (bhyve's fwctl has no "
 		    "files)");
+		return -EINVAL;
+	}
+	if (!qemu && boot_devices(NULL) != 0) {
+		khyve_warnx("bootindex needs -l fwcfg,qemu (the boot order is "
+		    "its \"bootorder\" file)");
 		return -EINVAL;
 	}
 	sc = calloc(1, sizeof(*sc));

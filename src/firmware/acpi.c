@@ -21,7 +21,6 @@
 #include "common.h"
 #include "firmware/acpi_priv.h"
 
-#define RSDP_LEN 36
 #define RSDP_V1_LEN 20
 #define TABLE_ALIGN 16
 #define FACS_ALIGN 64
@@ -90,8 +89,23 @@ static uint8_t *place(struct layout *l, const char *sig, size_t n,
 	return l->buf + off;
 }
 
+static void note_ptr(struct acpi_ptrs *p, bool in_rsdp, size_t off,
+    uint8_t size)
+{
+	if (p != NULL && p->n < ACPI_MAX_PTRS)
+		p->p[p->n++] = (struct acpi_ptr){ .in_rsdp = in_rsdp,
+			.size = size, .off = (uint32_t)off };
+}
+
 int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
     size_t cap, size_t *used, struct fw_acpi_info *info)
+{
+	return acpi_build_split(m, buf, gpa, cap, used, info, NULL, NULL);
+}
+
+int acpi_build_split(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
+    size_t cap, size_t *used, struct fw_acpi_info *info, uint8_t *rsdp_out,
+    struct acpi_ptrs *ptrs)
 {
 	struct layout l = { .buf = buf, .gpa = gpa, .cap = cap, .info = info };
 	uint64_t a_rsdp, a_rsdt, a_xsdt, a_fadt, a_madt, a_mcfg = 0, a_spcr = 0;
@@ -103,6 +117,8 @@ int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
 
 	if (info != NULL)
 		memset(info, 0, sizeof(*info));
+	if (ptrs != NULL)
+		memset(ptrs, 0, sizeof(*ptrs));
 	if (m->ncpus < 1 || m->ncpus > VM_MAX_VCPUS || gpa % TABLE_ALIGN != 0 ||
 	    gpa > UINT32_MAX - cap)
 		return -EINVAL;
@@ -112,7 +128,13 @@ int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
 	/* The tables the RSDT and XSDT list. */
 	n = 2 + (m->ecam_size != 0) + (m->console_com != 0);
 
-	rsdp = place(&l, "RSDP", RSDP_LEN, TABLE_ALIGN, &a_rsdp);
+	if (rsdp_out != NULL) {
+		memset(rsdp_out, 0, ACPI_RSDP_LEN);
+		rsdp = rsdp_out;
+		a_rsdp = 0;
+	} else {
+		rsdp = place(&l, "RSDP", ACPI_RSDP_LEN, TABLE_ALIGN, &a_rsdp);
+	}
 	rsdt = place(&l, "RSDT", ACPI_HDR_LEN + 4 * (size_t)n, TABLE_ALIGN,
 	    &a_rsdt);
 	xsdt = place(&l, "XSDT", ACPI_HDR_LEN + 8 * (size_t)n, TABLE_ALIGN,
@@ -153,7 +175,16 @@ int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
 	for (int i = 0; i < n; i++) {
 		fw_put32(rsdt + ACPI_HDR_LEN + 4 * i, (uint32_t)list[i]);
 		fw_put64(xsdt + ACPI_HDR_LEN + 8 * i, list[i]);
+		note_ptr(ptrs, false, (size_t)(rsdt - buf) + ACPI_HDR_LEN +
+		    4 * (size_t)i, 4);
+		note_ptr(ptrs, false, (size_t)(xsdt - buf) + ACPI_HDR_LEN +
+		    8 * (size_t)i, 8);
 	}
+	/* The FADT's FACS and DSDT, 32- and 64-bit (acpi_tables.c). */
+	note_ptr(ptrs, false, (size_t)(fadt - buf) + ACPI_FADT_FACS, 4);
+	note_ptr(ptrs, false, (size_t)(fadt - buf) + ACPI_FADT_DSDT, 4);
+	note_ptr(ptrs, false, (size_t)(fadt - buf) + ACPI_FADT_X_FACS, 8);
+	note_ptr(ptrs, false, (size_t)(fadt - buf) + ACPI_FADT_X_DSDT, 8);
 	acpi_checksum(rsdt, ACPI_HDR_LEN + 4 * (size_t)n);
 	acpi_checksum(xsdt, ACPI_HDR_LEN + 8 * (size_t)n);
 
@@ -161,10 +192,12 @@ int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
 	memcpy(rsdp + 9, ACPI_OEM_ID, 6);
 	rsdp[15] = 2; /* ACPI 2.0+: the XSDT fields are valid */
 	fw_put32(rsdp + 16, (uint32_t)a_rsdt);
-	fw_put32(rsdp + 20, RSDP_LEN);
+	fw_put32(rsdp + 20, ACPI_RSDP_LEN);
 	fw_put64(rsdp + 24, a_xsdt);
+	note_ptr(ptrs, true, 16, 4);
+	note_ptr(ptrs, true, 24, 8);
 	rsdp[8] = (uint8_t)-fw_sum(rsdp, RSDP_V1_LEN);
-	rsdp[32] = (uint8_t)-fw_sum(rsdp, RSDP_LEN);
+	rsdp[32] = (uint8_t)-fw_sum(rsdp, ACPI_RSDP_LEN);
 
 	if (info != NULL)
 		info->rsdp_gpa = a_rsdp;

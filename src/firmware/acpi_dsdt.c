@@ -23,6 +23,8 @@
  *                   keyboard (PNP0303) and mouse (PNP0F13), the 8259s
  *                   (PNP0000), the PIT (PNP0100), and pc-testdev's ports
  *                   and memory window (PNP0C02) when configured
+ *   \_SB.FWCF       QEMU's fw_cfg (QEMU0002, ports 0x510-0x51B) with
+ *                   -l fwcfg,qemu
  *   \_SB.SYSR       motherboard resources (PNP0C02): the PM1 and PM timer
  *                   blocks, SMI_CMD, POST 0x80, port 0x92, bvmcons and the
  *                   debug port when enabled, and the ECAM window
@@ -132,6 +134,20 @@ static void system_resources(struct aml *a, const struct fw_machine *m)
 	    m->ecam_base <= UINT32_MAX - m->ecam_size)
 		aml_res_mem32_fixed(a, true, (uint32_t)m->ecam_base,
 		    (uint32_t)m->ecam_size);
+	dev_crs_end(a);
+}
+
+/* QEMU's fw_cfg (-l fwcfg,qemu), as QEMU describes it: Linux's
+ * qemu_fw_cfg driver binds to QEMU0002.  _STA 0xB: present, enabled,
+ * functioning, not shown in UIs. */
+static void fwcfg_device(struct aml *a)
+{
+	aml_device(a, "FWCF");
+	aml_name_string(a, "_HID", "QEMU0002");
+	aml_name_int(a, "_STA", 0x0b);
+	aml_name(a, "_CRS");
+	aml_buffer(a);
+	aml_res_io(a, FW_FWCFG_PORT, FW_FWCFG_PORT, 1, FW_FWCFG_PORTS);
 	dev_crs_end(a);
 }
 
@@ -280,6 +296,8 @@ int acpi_dsdt(const struct fw_machine *m, uint8_t **out, size_t *len)
 	pci_root(&a, m);
 	if (!m->lpc)
 		isa_devices(&a, m);
+	if (m->fwcfg_qemu)
+		fwcfg_device(&a);
 	system_resources(&a, m);
 	aml_end(&a);
 

@@ -5,6 +5,7 @@
 #ifndef KHYVE_FIRMWARE_ACPI_PRIV_H
 #define KHYVE_FIRMWARE_ACPI_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,7 +18,13 @@
 #define ACPI_OEM_REV 1
 #define ACPI_CREATOR_REV 1
 
+#define ACPI_RSDP_LEN 36
 #define ACPI_FADT_LEN 276 /* ACPI 6.x, revision 6 */
+/* The FADT's address fields. */
+#define ACPI_FADT_FACS 36
+#define ACPI_FADT_DSDT 40
+#define ACPI_FADT_X_FACS 132
+#define ACPI_FADT_X_DSDT 140
 #define ACPI_FACS_LEN 64
 #define ACPI_MCFG_LEN 60  /* one allocation: ECAM of segment 0 */
 #define ACPI_SPCR_LEN 80  /* revision 2 */
@@ -36,6 +43,29 @@ size_t acpi_madt_len(const struct fw_machine *m);
 void acpi_madt(const struct fw_machine *m, uint8_t *t, size_t len);
 void acpi_mcfg(const struct fw_machine *m, uint8_t *t);
 void acpi_spcr(const struct fw_machine *m, uint8_t *t);
+
+/* Where the builder put an address (for QEMU's loader script, which
+ * relocates them): `size` bytes at `off`, in the RSDP or the tables. */
+#define ACPI_MAX_PTRS 24
+struct acpi_ptr {
+	bool in_rsdp;
+	uint8_t size;
+	uint32_t off;
+};
+struct acpi_ptrs {
+	int n;
+	struct acpi_ptr p[ACPI_MAX_PTRS];
+};
+
+/*
+ * acpi_build() with two options: `rsdp` non-NULL puts the RSDP (36
+ * bytes) there instead of at the start of `buf`, with its addresses in
+ * the same terms as the others; `ptrs` non-NULL records every address
+ * field written.
+ */
+int acpi_build_split(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
+    size_t cap, size_t *used, struct fw_acpi_info *info, uint8_t *rsdp,
+    struct acpi_ptrs *ptrs);
 
 /* The DSDT, header and checksum included, in a malloc'd buffer.  0 or a
  * negative errno. */

@@ -63,8 +63,8 @@ void acpi_fadt(const struct fw_machine *m, uint8_t *t, uint64_t facs,
 {
 	(void)m;
 	acpi_header(t, "FACP", ACPI_FADT_LEN, 6);
-	fw_put32(t + 36, (uint32_t)facs);
-	fw_put32(t + 40, (uint32_t)dsdt);
+	fw_put32(t + ACPI_FADT_FACS, (uint32_t)facs);
+	fw_put32(t + ACPI_FADT_DSDT, (uint32_t)dsdt);
 	t[45] = 0; /* preferred PM profile: unspecified */
 	fw_put16(t + 46, FW_SCI_IRQ);
 	fw_put32(t + 48, FW_SMI_CMD_PORT);
@@ -88,8 +88,8 @@ void acpi_fadt(const struct fw_machine *m, uint8_t *t, uint64_t facs,
 	gas(t + 116, GAS_SYSTEM_IO, 8, GAS_ACCESS_BYTE, FW_RESET_PORT);
 	t[128] = FW_RESET_VALUE;
 	t[131] = 2; /* FADT minor version: ACPI 6.2 */
-	fw_put64(t + 132, facs);
-	fw_put64(t + 140, dsdt);
+	fw_put64(t + ACPI_FADT_X_FACS, facs);
+	fw_put64(t + ACPI_FADT_X_DSDT, dsdt);
 	gas(t + 148, GAS_SYSTEM_IO, 8 * PM1_EVT_LEN, GAS_ACCESS_WORD,
 	    FW_PM1A_EVT_ADDR);
 	gas(t + 172, GAS_SYSTEM_IO, 8 * PM1_CNT_LEN, GAS_ACCESS_WORD,

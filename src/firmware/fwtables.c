@@ -104,7 +104,8 @@ int fw_machine_from_vm(struct vm *vm, struct fw_machine *m)
 	memset(m, 0, sizeof(*m));
 	m->ncpus = vm->ncpus;
 	m->topo = vm->topo;
-	if (m->ncpus < 1 || m->ncpus > VM_MAX_VCPUS)
+	if (m->ncpus < 1 || m->ncpus > VM_MAX_VCPUS || m->topo.threads < 1 ||
+	    m->topo.cores < 1 || m->topo.sockets < 1)
 		return -EINVAL;
 	for (int i = 0; i < m->ncpus; i++)
 		m->apic_id[i] = cpuid_apic_id(&vm->topo, i);
@@ -122,6 +123,8 @@ int fw_machine_from_vm(struct vm *vm, struct fw_machine *m)
 	m->pctestdev = config_bool(NULL, "lpc.pc-testdev", false);
 	m->bvmcons = config_bool(NULL, "bvmconsole", false);
 	m->dbgport = config_get(NULL, "bvmdebug.port") != NULL;
+	m->fwcfg_qemu = config_get(NULL, "lpc.fwcfg") != NULL &&
+	    strcmp(config_get(NULL, "lpc.fwcfg"), "qemu") == 0;
 	return 0;
 }
 

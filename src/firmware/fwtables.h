@@ -49,6 +49,8 @@
 #define FW_RESET_PORT 0xcf9
 #define FW_RESET_VALUE 0x06 /* RST_CPU | SYS_RST: a hard reset */
 #define FW_SLP_TYP_S5 5     /* what acpi_pm.c powers off on */
+#define FW_FWCFG_PORT 0x510 /* QEMU's fw_cfg, with DMA (dev/fwcfg.h) */
+#define FW_FWCFG_PORTS 12
 
 #define FW_MAX_INTX 256
 
@@ -88,6 +90,7 @@ struct fw_machine {
 	bool pctestdev;    /* -l pc-testdev */
 	bool bvmcons;      /* -b: port 0x220 */
 	bool dbgport;      /* -g: port 0x224 */
+	bool fwcfg_qemu;   /* -l fwcfg,qemu: the DSDT lists fw_cfg */
 };
 
 /* One ACPI table as built (for -o acpi.dump=DIR and the tests). */
@@ -115,6 +118,32 @@ int smbios_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
     size_t cap, size_t *used);
 int acpi_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
     size_t cap, size_t *used, struct fw_acpi_info *info);
+
+/*
+ * The same tables as fw_cfg files for firmware that builds its own (QEMU's
+ * scheme; -l fwcfg,qemu): the ACPI tables in one blob whose addresses are
+ * offsets from its start, the RSDP alone (its addresses also offsets into
+ * the tables blob), and the loader script (firmware/qloader.h) that
+ * allocates both, relocates every address and fixes every checksum; the
+ * SMBIOS entry point (the 2.x "_SM_" one, or the 3.0 one when the
+ * structures outgrow 64 KiB) with a table address of 0 for firmware to
+ * fill in, and the structure table.  Everything malloc'd;
+ * fw_fwcfg_blobs_free() releases it.  0 or a negative errno.
+ */
+#define FW_FILE_ACPI_RSDP "etc/acpi/rsdp"
+#define FW_FILE_ACPI_TABLES "etc/acpi/tables"
+#define FW_FILE_TABLE_LOADER "etc/table-loader"
+#define FW_FILE_SMBIOS_ANCHOR "etc/smbios/smbios-anchor"
+#define FW_FILE_SMBIOS_TABLES "etc/smbios/smbios-tables"
+struct fw_fwcfg_blobs {
+	uint8_t *rsdp, *tables, *loader;
+	size_t rsdp_len, tables_len, loader_len;
+	uint8_t *sm_anchor, *sm_tables;
+	size_t sm_anchor_len, sm_tables_len;
+};
+int acpi_build_fwcfg(const struct fw_machine *m, struct fw_fwcfg_blobs *b);
+int smbios_build_fwcfg(const struct fw_machine *m, struct fw_fwcfg_blobs *b);
+void fw_fwcfg_blobs_free(struct fw_fwcfg_blobs *b);
 
 /* The sum of `len` bytes (tables are right when it is 0). */
 uint8_t fw_sum(const void *p, size_t len);

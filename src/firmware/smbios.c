@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -442,4 +443,53 @@ int smbios_build(const struct fw_machine *m, uint8_t *buf, uint64_t gpa,
 	}
 	*used = s.len;
 	return 0;
+}
+
+/*
+ * For QEMU's fw_cfg: the structures built at address 0, then the entry
+ * point firmware expects in etc/smbios/smbios-anchor (QEMU's choice: the
+ * 2.x one while the table fits its 16-bit length) with the structure
+ * table address 0, firmware's to fill in, and checksums right as it is.
+ */
+#define SM_FWCFG_CAP (64 * 1024 + SM_TABLE_OFF + 4096)
+
+int smbios_build_fwcfg(const struct fw_machine *m, struct fw_fwcfg_blobs *b)
+{
+	uint8_t *buf = malloc(SM_FWCFG_CAP), *ep;
+	size_t used, tlen, elen;
+	int rc;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	if ((rc = smbios_build(m, buf, 0, SM_FWCFG_CAP, &used)) != 0)
+		goto out;
+	tlen = used - SM_TABLE_OFF;
+	if (tlen <= 0xffff) {
+		ep = buf + SM2_EP_OFF;
+		elen = SM2_EP_LEN;
+		fw_put32(ep + 0x18, 0);
+		ep[0x15] = 0;
+		ep[0x15] = (uint8_t)-fw_sum(ep + 0x10, 0x0f);
+		ep[4] = 0;
+		ep[4] = (uint8_t)-fw_sum(ep, SM2_EP_LEN);
+	} else {
+		ep = buf;
+		elen = SM3_EP_LEN;
+		fw_put64(ep + 16, 0);
+		ep[5] = 0;
+		ep[5] = (uint8_t)-fw_sum(ep, SM3_EP_LEN);
+	}
+	b->sm_anchor = malloc(elen);
+	b->sm_tables = malloc(tlen);
+	if (b->sm_anchor == NULL || b->sm_tables == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(b->sm_anchor, ep, elen);
+	b->sm_anchor_len = elen;
+	memcpy(b->sm_tables, buf + SM_TABLE_OFF, tlen);
+	b->sm_tables_len = tlen;
+out:
+	free(buf);
+	return rc;
 }

@@ -2,8 +2,8 @@
 # t-acpi: the firmware tables, from outside and from inside the guest.
 #
 #  - For several machines (1 and 8 vCPUs, a 2x2x2 topology, with and
-#    without -x, with PCI devices) khyve dumps its ACPI tables
-#    (-o acpi.dump=DIR); every one disassembles with `iasl -d` without an
+#    without -x, with PCI devices, with -l fwcfg,qemu) khyve dumps its ACPI
+#    tables (-o acpi.dump=DIR); every one disassembles with `iasl -d` without an
 #    error or warning, and the disassembly recompiles with 0 errors,
 #    0 warnings, 0 remarks.  The RSDP, which iasl cannot read from a file,
 #    has its two checksums checked here; acpiexec evaluates \_S5.
@@ -130,6 +130,23 @@ if [ "${#pci[@]}" -gt 4 ]; then
 	else
 		fail pci-2cpus/prt "no _PRT entries for the virtio slots in the DSDT"
 	fi
+fi
+
+# With QEMU's fw_cfg the DSDT describes it (QEMU0002); iasl must stay
+# clean for that device too.  Without it there is none.
+run fwcfg-qemu 2 1 1 0 -l fwcfg,qemu
+fwcf=$(grep -A14 'Device (FWCF)' "$_tmp/fwcfg-qemu/dsdt.dsl" 2>/dev/null)
+if printf '%s\n' "$fwcf" | grep -q '_HID, "QEMU0002"' &&
+    printf '%s\n' "$fwcf" | grep -q '0x0510, *// Range Minimum' &&
+    printf '%s\n' "$fwcf" | grep -q '0x0C, *// Length'; then
+	pass fwcfg-qemu/dsdt-device
+else
+	fail fwcfg-qemu/dsdt-device "no QEMU0002 device at 0x510 in the DSDT"
+fi
+if grep -q 'QEMU0002' "$_tmp/1cpu/dsdt.dsl" 2>/dev/null; then
+	fail 1cpu/no-fwcfg-device "QEMU0002 in the DSDT without -l fwcfg,qemu"
+else
+	pass 1cpu/no-fwcfg-device
 fi
 
 # Leaving through the tables; -Y leaves the MP table out (ACPI and

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "dev/platform.h"
 #include "event/mevent.h"
+#include "options.h"
 #include "test.h"
 #include "vm_fixture.h"
 #include "vmm/vm.h"
@@ -47,6 +48,8 @@ static void fw_vm(struct vm *vm, struct mevent_loop *loop)
 {
 	fake_vm(vm, loop);
 	vm->ncpus = 3;
+	vm->topo = (struct vm_topology){ .cpus = 3, .sockets = 1, .cores = 3,
+		.threads = 1 };
 }
 
 TEST(fwcfg_dev_items)
@@ -54,7 +57,11 @@ TEST(fwcfg_dev_items)
 	struct mevent_loop *loop = mevent_loop_create();
 	struct vm vm;
 	char name[57] = { 0 };
-	uint8_t d[4 + 64 * 4];
+	uint8_t d[4 + 64 * 8];
+	/* Sorted by name; opt/t/s is the user's -f. */
+	static const char *const files[] = { "etc/acpi/rsdp",
+		"etc/acpi/tables", "etc/e820", "etc/smbios/smbios-anchor",
+		"etc/smbios/smbios-tables", "etc/table-loader", "opt/t/s" };
 
 	config_init();
 	CHECK_EQ(platform_dev_parse_lpc("fwcfg,qemu"), 0);
@@ -67,11 +74,14 @@ TEST(fwcfg_dev_items)
 	pio(&vm, true, 0x510, 2, 0x19);
 	for (size_t i = 0; i < sizeof(d); i++)
 		d[i] = (uint8_t)pio(&vm, false, 0x511, 1, 0);
-	CHECK_EQ(d[3], 2); /* etc/e820 and opt/t/s */
-	memcpy(name, d + 4 + 64 + 8, 56);
-	CHECK_STR(name, "opt/t/s");
-	CHECK_EQ(d[4 + 64 + 3], 3); /* "hi" and its NUL */
-	pio(&vm, true, 0x510, 2, (uint64_t)(d[4 + 64 + 4] << 8 | d[4 + 64 + 5]));
+	CHECK_EQ(d[3], ARRAY_SIZE(files));
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		memcpy(name, d + 4 + 64 * i + 8, 56);
+		CHECK_STR(name, files[i]);
+	}
+	CHECK_EQ(d[4 + 64 * 6 + 3], 3); /* "hi" and its NUL */
+	pio(&vm, true, 0x510, 2, (uint64_t)(d[4 + 64 * 6 + 4] << 8 |
+	    d[4 + 64 * 6 + 5]));
 	CHECK_EQ(pio(&vm, false, 0x511, 1, 0), 'h');
 	platform_devs_fini(&vm);
 	CHECK_EQ(vm.pio.n, 0);
@@ -91,6 +101,98 @@ TEST(fwcfg_dev_items)
 	CHECK_EQ(platform_devs_init(&vm), -EINVAL);
 	CHECK_EQ(vm.pio.n, 0);
 	fake_vm_fini(&vm);
+	config_fini();
+	mevent_loop_destroy(loop);
+}
+
+/* Read fw_cfg file `want` through the ports into buf (NUL-terminated);
+ * its size, or -1 when FILE_DIR does not list it. */
+static int read_file(struct vm *vm, const char *want, char *buf, size_t cap)
+{
+	uint8_t d[4 + 64 * 16];
+	uint32_t n, size;
+
+	pio(vm, true, 0x510, 2, 0x19);
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)pio(vm, false, 0x511, 1, 0);
+	n = (uint32_t)d[2] << 8 | d[3];
+	for (uint32_t i = 0; i < n && i < 16; i++) {
+		const uint8_t *e = d + 4 + 64 * i;
+
+		if (strncmp((const char *)e + 8, want, 56) != 0)
+			continue;
+		size = (uint32_t)e[2] << 8 | e[3];
+		pio(vm, true, 0x510, 2, (uint64_t)(e[4] << 8 | e[5]));
+		for (uint32_t j = 0; j < size && j < cap - 1; j++)
+			buf[j] = (char)pio(vm, false, 0x511, 1, 0);
+		buf[size < cap - 1 ? size : cap - 1] = '\0';
+		return (int)size;
+	}
+	return -1;
+}
+
+/* bootindex on -s (any device; the device's parser never sees it) makes
+ * "bootorder": OpenFirmware paths by index, hex unit addresses, '\n'
+ * after each and a NUL; duplicates and fwctl mode are refused. */
+TEST(fwcfg_bootorder)
+{
+	struct mevent_loop *loop = mevent_loop_create();
+	struct vm vm;
+	char text[256];
+
+	config_init();
+	CHECK_EQ(platform_dev_parse_lpc("fwcfg,qemu"), 0);
+	CHECK_EQ(options_parse_pci_slot("4,virtio-blk,/img/d.raw,ro,"
+	    "bootindex=2"), 0);
+	CHECK_STR(config_get(NULL, "pci.0.4.0.path"), "/img/d.raw");
+	CHECK_STR(config_get(NULL, "pci.0.4.0.ro"), "true");
+	CHECK_STR(config_get(NULL, "pci.0.4.0.bootindex"), "2");
+	CHECK_EQ(options_parse_pci_slot("3,virtio-rnd,bootindex=07"), 0);
+	CHECK_STR(config_get(NULL, "pci.0.3.0.bootindex"), "7");
+	CHECK_EQ(options_parse_pci_slot("12:1,virtio-net,slirp,bootindex=0"),
+	    0);
+	CHECK_STR(config_get(NULL, "pci.0.12.1.bootindex"), "0");
+	CHECK(config_get(NULL, "pci.0.12.1.slirp") != NULL ||
+	    config_get(NULL, "pci.0.12.1.backend") != NULL);
+	/* Bad values, twice on one device: refused, the slot left free. */
+	CHECK_EQ(options_parse_pci_slot("5,virtio-rnd,bootindex=-1"), -EINVAL);
+	CHECK_EQ(options_parse_pci_slot("5,virtio-rnd,bootindex="), -EINVAL);
+	CHECK_EQ(options_parse_pci_slot("5,virtio-rnd,bootindex=65536"),
+	    -EINVAL);
+	CHECK_EQ(options_parse_pci_slot("5,virtio-rnd,bootindex=1,"
+	    "bootindex=2"), -EINVAL);
+	/* The other items reach the device as they were, empty ones too. */
+	CHECK_EQ(options_parse_pci_slot("5,virtio-blk,,bootindex=1"), -EINVAL);
+	CHECK(config_find(NULL, "pci.0.5.0") == NULL);
+
+	fw_vm(&vm, loop);
+	CHECK_EQ(platform_devs_init(&vm), 0);
+	CHECK_EQ(read_file(&vm, "bootorder", text, sizeof(text)),
+	    3 * 19 + 1); /* "/pci@i0cf8/pci@S,F\n" each, then the NUL */
+	CHECK_STR(text, "/pci@i0cf8/pci@c,1\n/pci@i0cf8/pci@4,0\n"
+	    "/pci@i0cf8/pci@3,0\n");
+	platform_devs_fini(&vm);
+
+	/* One index twice: a configuration error naming both. */
+	CHECK_EQ(config_set(NULL, "pci.0.6.0.device", "virtio-rnd"), 0);
+	CHECK_EQ(config_set(NULL, "pci.0.6.0.bootindex", "2"), 0);
+	CHECK_EQ(platform_devs_init(&vm), -EINVAL);
+	CHECK_EQ(config_set(NULL, "pci.0.6.0.bootindex", "x"), 0);
+	CHECK_EQ(platform_devs_init(&vm), -EINVAL);
+	config_unset(NULL, "pci.0.6.0");
+	/* Without any bootindex there is no file. */
+	config_unset(NULL, "pci");
+	CHECK_EQ(platform_devs_init(&vm), 0);
+	CHECK_EQ(read_file(&vm, "bootorder", text, sizeof(text)), -1);
+	platform_devs_fini(&vm);
+	/* bhyve's fwctl has no place for it. */
+	CHECK_EQ(platform_dev_parse_lpc("fwcfg,bhyve"), 0);
+	CHECK_EQ(config_set(NULL, "pci.0.3.0.device", "virtio-rnd"), 0);
+	CHECK_EQ(config_set(NULL, "pci.0.3.0.bootindex", "1"), 0);
+	CHECK_EQ(platform_devs_init(&vm), -EINVAL);
+	CHECK_EQ(vm.pio.n, 0);
+	iobus_fini(&vm.pio);
+	iobus_fini(&vm.mmio);
 	config_fini();
 	mevent_loop_destroy(loop);
 }
