@@ -112,7 +112,9 @@ for c in $cases; do
 	for k in 4 "$KB"; do
 		rm -f "$sock"
 		[ $c = noread ] && noread_client
-		run "$_tmp/out" "dev=con kb=$k stall=3000 $([ $c = noread ] && echo hello=60000)" -l com1,stdio -s 5,virtio-console,flood="$sock"
+		# -o debug=1: a triple fault (as once seen here) dumps the
+		# vCPU's registers to stderr, which a failure shows.
+		run "$_tmp/out" "dev=con kb=$k stall=3000 $([ $c = noread ] && echo hello=60000)" -o debug=1 -l com1,stdio -s 5,virtio-console,flood="$sock"
 		[ $c = noread ] && { kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; }
 		[ "$k" = 4 ] && HWM0=$HWM
 	done
