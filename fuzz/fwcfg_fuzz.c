@@ -78,14 +78,19 @@ static const struct mitem *mfind(const struct world *w, uint16_t key)
 	return NULL;
 }
 
-static void port(struct world *w, bool write, uint64_t off, int size,
+/* One access at 0x510 + off; false if it was not delivered.  The model
+ * world delivers what the port bus would (fwcfg_io's contract). */
+static bool port(struct world *w, bool write, uint64_t off, int size,
     uint64_t *v)
 {
 	if (w->device)
-		(void)iobus_access(&w->vm.pio, NULL, FWCFG_PORT + off, size,
-		    write, v);
-	else
-		fwcfg_io(w->fw, write, off, size, v);
+		return iobus_access(&w->vm.pio, NULL, FWCFG_PORT + off, size,
+		    write, v) == 0;
+	if ((size != 1 && size != 2 && size != 4 && size != 8) ||
+	    off + (uint64_t)size > FWCFG_QEMU_PORTS)
+		return false;
+	fwcfg_io(w->fw, write, off, size, v);
+	return true;
 }
 
 static bool in_ram(const struct world *w, uint64_t gpa, uint64_t len)
@@ -264,8 +269,7 @@ static void op_data(struct world *w, struct fz *f)
 	int size = fz_size(f);
 	uint64_t v = fz_u64(f);
 
-	port(w, false, 1, size, &v);
-	if (w->device || !w->sel_known)
+	if (!port(w, false, 1, size, &v) || w->device || !w->sel_known)
 		return;
 	/* Each byte is the item's next, or 0 past its end. */
 	const struct mitem *it = mfind(w, w->sel);
@@ -305,7 +309,8 @@ static void run_ops(struct world *w, struct fz *f)
 
 			size = fz_size(f);
 			v = fz_u32(f);
-			port(w, (c & 0x80) != 0, off, size, &v);
+			if (!port(w, (c & 0x80) != 0, off, size, &v))
+				break;
 			/* A selector write or data read the model did not
 			 * follow, or a DMA run at a guest-made address. */
 			if ((c & 0x80) ? (off == 0 && size == 2) ||
