@@ -213,6 +213,7 @@ static void op_dma(struct world *w, struct fz *f)
 		if (ctl & FWCFG_DMA_SELECT) {
 			w->sel = (uint16_t)(ctl >> 16);
 			w->off = 0;
+			w->sel_known = true;
 		}
 		it = mfind(w, w->sel);
 		if (it != NULL && w->off < it->len)
@@ -300,6 +301,7 @@ static void run_ops(struct world *w, struct fz *f)
 			port(w, true, 0, 2, &v);
 			w->sel = (uint16_t)v;
 			w->off = 0;
+			w->sel_known = true; /* the model follows again */
 			break;
 		case 1:
 			op_data(w, f);
