@@ -81,11 +81,16 @@ fi
 if want con; then
 PY=$(command -v python3) || { fail python "python3 is needed for the socket client"; exit 1; }
 sock=$_tmp/con.sock
+mkfifo "$_tmp/ready"
+exec 7<>"$_tmp/ready" # read end held open: no open blocks
+# The client starts before khyve and says "ready" once python is up: its
+# start-up (many seconds of CPU and 9p reads in the nested test VM) must
+# not run beside the guest, see KNOWN BROKEN below.
 noread_client() {
-	"$PY" - "$sock" <<'PYEOF' &
+	"$PY" - "$sock" "$_tmp/ready" <<'PYEOF' &
 import socket, sys, time
-# Python may take many seconds to start in the nested test VM: keep
-# trying for a minute; the guest waits as long for our first bytes.
+with open(sys.argv[2], "w") as r:
+    r.write("ready\n")
 for i in range(1200):
     try:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -98,16 +103,33 @@ s.sendall(b"go\n")  # the guest floods once it has these; never read
 time.sleep(120)
 PYEOF
 	CPID=$!
+	read -r -t 120 -u 7 _ || :
 }
 # The guest floods only once the client's first bytes reached it
 # (hello=MS), so the client is connected for the whole flood: python takes
 # up to half a minute to start in the nested test VM, and the first
 # version of this case, which gave it a fixed 5 s, ran without a client
-# whenever it was seen to pass.  Its guest exited with status 3 (triple
-# fault) without output in both runs of one full run, in a test VM that
-# also panicked then; that was not seen again with a client connected
-# at boot or before the flood (issue 6).
-cases="noread noclient"
+# whenever it was seen to pass.
+# KNOWN BROKEN (issue 6, open), so a skip unless FLOOD_NOREAD=1: in the
+# nested test VM the vflood guest goes wrong now and then before it
+# prints anything when other processes load the VM meanwhile, with or
+# without a console client: status 3 (triple fault; the first full run,
+# both runs), a hang with no output, garbage from its own PCI scan and
+# #GP at eip 0xf0046, or #UD at eip 0x1010 during a PCI config access
+# (edx 0xcfc); peak RSS about 2 MiB above the control's.  Reproduced
+# with no client at all (2 of 8 runs while python started in a loop
+# beside khyve), so it is not the console's back-pressure: the guest's
+# state is corrupted under load, by the nested SVM (whose kernel also
+# panicked with a corrupted stack in a khyve vCPU thread) or by khyve's
+# exit handling; not found.  With the client connected the device stops
+# taking output (stalled after 176 KiB) and RSS stays flat in every run
+# that got that far.
+if [ -z "${FLOOD_NOREAD:-}" ]; then
+	skip con-noread "under load in the test VM the vflood guest is corrupted now and then before it touches the device, with or without a client: triple fault or hang (open, issue 6); FLOOD_NOREAD=1 runs it"
+	cases=noclient
+else
+	cases="noread noclient"
+fi
 for c in $cases; do
 	for k in 4 "$KB"; do
 		rm -f "$sock"
@@ -147,4 +169,4 @@ expect_out net-slirp/all-sent "^flood net done [0-9]+ KiB"
 BOUND=${FLOOD_BOUND_KB:-6144}
 check net-slirp
 fi
-exec 5<&- 6<&-
+exec 5<&- 6<&- 7<&-
