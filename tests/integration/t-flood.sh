@@ -116,7 +116,10 @@ PYEOF
 # without a console client: status 3 (triple fault; the first full run,
 # both runs), a hang with no output, garbage from its own PCI scan and
 # #GP at eip 0xf0046, or #UD at eip 0x1010 during a PCI config access
-# (edx 0xcfc); peak RSS about 2 MiB above the control's.  Reproduced
+# (edx 0xcfc); peak RSS about 2 MiB above the control's.  One status-3
+# run (-o debug=1) dumped the CPU's reset state (rip 0xfff0, cs base
+# 0xffff0000, cr0 0x10): the vCPU had been reset by an INIT (khyve's own
+# reset paths exit instead) and faulted at the empty reset vector.  Reproduced
 # with no client at all (2 of 8 runs while python started in a loop
 # beside khyve), so it is not the console's back-pressure: the guest's
 # state is corrupted under load, by the nested SVM (whose kernel also
