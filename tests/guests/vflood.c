@@ -6,7 +6,10 @@
  *   con   virtio-console port 0 without MULTIPORT (queues 0/1): transmit
  *         "kb=" KiB in 4 KiB buffers, keeping up to 32 in flight; if the
  *         device returns none for "stall=" ms (default 2000) the flood
- *         stops there ("stalled");
+ *         stops there ("stalled").  With "hello=MS" it first posts one
+ *         receive buffer and waits up to MS for the client's first bytes
+ *         ("flood con client said N bytes", else "flood con no client"),
+ *         so a test knows its client is connected before the flood;
  *   net   virtio-net: posts 16 receive buffers and never takes them back
  *         (the used ring is never read), then transmits "frames=" ICMP
  *         echo requests of 1442 bytes to 10.0.2.2 (slirp answers each),
@@ -46,13 +49,18 @@ static uint32_t flood_uart(uint32_t kb)
 }
 
 /* Keep `q` full of `len`-byte chains from `bufs` until `total` sent or no
- * chain comes back for stall_ms.  Returns chains completed. */
+ * chain comes back for stall_ms.  Returns chains completed.  A used entry
+ * that names no chain in flight (vio_poll has reported it) frees nothing:
+ * freeing a slot twice would overrun free_slots on the stack. */
 static uint32_t pump(int q, uint8_t **hdrs, uint32_t hdrlen, uint8_t **bufs,
     uint32_t len, uint32_t total, uint32_t stall_ms, bool *stalled)
 {
 	uint32_t sent = 0, done = 0, id;
-	int inflight = 0, slot_of[1024], free_slots[INFLIGHT], nfree = INFLIGHT;
+	int slot_of[1024], free_slots[INFLIGHT], nfree = INFLIGHT;
+	bool got;
 
+	for (int i = 0; i < 1024; i++)
+		slot_of[i] = -1;
 	for (int i = 0; i < INFLIGHT; i++)
 		free_slots[i] = i;
 	*stalled = false;
@@ -66,27 +74,24 @@ static uint32_t pump(int q, uint8_t **hdrs, uint32_t hdrlen, uint8_t **bufs,
 				b[n++] = (struct vbuf){ hdrs[s], hdrlen, false };
 			b[n++] = (struct vbuf){ bufs[s], len, false };
 			h = vio_add(&vd, q, b, n);
-			if (h < 0) {
+			if (h < 0 || h >= 1024) {
 				nfree++;
 				break;
 			}
 			slot_of[h] = s;
-			inflight++;
 			sent++;
 		}
 		vio_kick(&vd, q);
-		if (!vio_wait(&vd, q, &id, NULL, stall_ms)) {
+		got = vio_wait(&vd, q, &id, NULL, stall_ms);
+		if (!got) {
 			*stalled = true;
 			break;
 		}
-		if (id < 1024)
+		for (; got; got = vio_poll(&vd, q, &id, NULL)) {
+			if (id >= 1024 || slot_of[id] < 0 || nfree >= INFLIGHT)
+				return done; /* the device misbehaved: stop */
 			free_slots[nfree++] = slot_of[id];
-		inflight--;
-		done++;
-		while (vio_poll(&vd, q, &id, NULL)) {
-			if (id < 1024)
-				free_slots[nfree++] = slot_of[id];
-			inflight--;
+			slot_of[id] = -1;
 			done++;
 		}
 	}
@@ -108,6 +113,18 @@ static uint32_t flood_con(uint32_t kb, bool *stalled)
 	for (int i = 0; i < INFLIGHT; i++) {
 		bufs[i] = palloc(CHUNK, 4096);
 		memset(bufs[i], 'c', CHUNK);
+	}
+	if (cmd_num("hello", 0) != 0) {
+		/* Port 0 without MULTIPORT takes a client's bytes at once. */
+		struct vbuf b = { palloc(64, 16), 64, true };
+		uint32_t id, len = 0;
+
+		vio_add(&vd, 0, &b, 1);
+		vio_kick(&vd, 0);
+		if (vio_wait(&vd, 0, &id, &len, (uint32_t)cmd_num("hello", 0)))
+			printf("flood con client said %u bytes\n", len);
+		else
+			printf("flood con no client\n");
 	}
 	printf("flood con start\n");
 	return pump(1, NULL, 0, bufs, CHUNK, kb / 4,

@@ -4,8 +4,9 @@
 # holds, to an output nobody reads:
 #   uart-pipe     COM1 = khyve's stdout, a FIFO this script holds open and
 #                 never reads (16550 "rep outsb", 4 KiB per exit);
-#   con-noread    virtio-console port 0 with a client that connects and
-#                 never reads (the device must stop taking guest output);
+#   con-noread    virtio-console port 0 with a client that connects,
+#                 sends a few bytes (the guest waits for them) and never
+#                 reads (the device must stop taking guest output);
 #   con-noclient  the same port without a client (output dropped);
 #   net-slirp     virtio-net on slirp: a flood of ICMP echo requests that
 #                 slirp answers, while the guest never takes back its
@@ -80,10 +81,17 @@ fi
 if want con; then
 PY=$(command -v python3) || { fail python "python3 is needed for the socket client"; exit 1; }
 sock=$_tmp/con.sock
+mkfifo "$_tmp/ready"
+exec 7<>"$_tmp/ready" # read end held open: no open blocks
+# The client starts before khyve and says "ready" once python is up: its
+# start-up (many seconds of CPU and 9p reads in the nested test VM) must
+# not run beside the guest, see KNOWN BROKEN below.
 noread_client() {
-	"$PY" - "$sock" <<'PYEOF' &
+	"$PY" - "$sock" "$_tmp/ready" <<'PYEOF' &
 import socket, sys, time
-for i in range(600):
+with open(sys.argv[2], "w") as r:
+    r.write("ready\n")
+for i in range(1200):
     try:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(sys.argv[1])
@@ -91,17 +99,36 @@ for i in range(600):
     except OSError:
         s.close()
         time.sleep(0.05)
+s.sendall(b"go\n")  # the guest floods once it has these; never read
 time.sleep(120)
 PYEOF
 	CPID=$!
+	read -r -t 120 -u 7 _ || :
 }
-# KNOWN BROKEN (issue 6, open): in the first full run the con-noread
-# guest triple-faulted (status 3) before printing anything, in both its
-# control and flood runs; the case never passed before it was merged.  It
-# is reported as a skip with this reason until that is understood; set
-# FLOOD_NOREAD=1 to run it.
+# The guest floods only once the client's first bytes reached it
+# (hello=MS), so the client is connected for the whole flood: python takes
+# up to half a minute to start in the nested test VM, and the first
+# version of this case, which gave it a fixed 5 s, ran without a client
+# whenever it was seen to pass.
+# KNOWN BROKEN (issue 6, open), so a skip unless FLOOD_NOREAD=1: in the
+# nested test VM the vflood guest goes wrong now and then before it
+# prints anything when other processes load the VM meanwhile, with or
+# without a console client: status 3 (triple fault; the first full run,
+# both runs), a hang with no output, garbage from its own PCI scan and
+# #GP at eip 0xf0046, or #UD at eip 0x1010 during a PCI config access
+# (edx 0xcfc); peak RSS about 2 MiB above the control's.  One status-3
+# run (-o debug=1) dumped the CPU's reset state (rip 0xfff0, cs base
+# 0xffff0000, cr0 0x10): the vCPU had been reset by an INIT (khyve's own
+# reset paths exit instead) and faulted at the empty reset vector.  Reproduced
+# with no client at all (2 of 8 runs while python started in a loop
+# beside khyve), so it is not the console's back-pressure: the guest's
+# state is corrupted under load, by the nested SVM (whose kernel also
+# panicked with a corrupted stack in a khyve vCPU thread) or by khyve's
+# exit handling; not found.  With the client connected the device stops
+# taking output (stalled after 176 KiB) and RSS stays flat in every run
+# that got that far.
 if [ -z "${FLOOD_NOREAD:-}" ]; then
-	skip con-noread "vflood.elf triple-faults with a connected, never-reading console client (open, issue 6); FLOOD_NOREAD=1 runs it"
+	skip con-noread "under load in the test VM the vflood guest is corrupted now and then before it touches the device, with or without a client: triple fault or hang (open, issue 6); FLOOD_NOREAD=1 runs it"
 	cases=noclient
 else
 	cases="noread noclient"
@@ -110,13 +137,16 @@ for c in $cases; do
 	for k in 4 "$KB"; do
 		rm -f "$sock"
 		[ $c = noread ] && noread_client
-		run "$_tmp/out" "dev=con kb=$k stall=3000 wait=$([ $c = noread ] && echo 5000 || echo 0)" -l com1,stdio -s 5,virtio-console,flood="$sock"
+		# -o debug=1: a triple fault (as once seen here) dumps the
+		# vCPU's registers to stderr, which a failure shows.
+		run "$_tmp/out" "dev=con kb=$k stall=3000 $([ $c = noread ] && echo hello=60000)" -o debug=1 -l com1,stdio -s 5,virtio-console,flood="$sock"
 		[ $c = noread ] && { kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; }
 		[ "$k" = 4 ] && HWM0=$HWM
 	done
 	OUT=$(tr -d '\r' <"$_tmp/out")
 	expect_status con-$c/guest-finished 33
 	if [ $c = noread ]; then
+		expect_out con-noread/client-connected "^flood con client said [1-9][0-9]* bytes"
 		# The socket buffer takes some, then the device must hold the rest.
 		expect_out con-noread/device-stops-taking "^flood con stalled after [0-9]+ KiB"
 	else
@@ -142,4 +172,4 @@ expect_out net-slirp/all-sent "^flood net done [0-9]+ KiB"
 BOUND=${FLOOD_BOUND_KB:-6144}
 check net-slirp
 fi
-exec 5<&- 6<&-
+exec 5<&- 6<&- 7<&-
