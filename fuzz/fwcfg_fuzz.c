@@ -37,6 +37,7 @@
 #include "dev/platform.h"
 #include "event/mevent.h"
 #include "fuzz.h"
+#include "isa.h"
 #include "loader_fixture.h"
 #include "vmm/vm.h"
 
@@ -354,13 +355,11 @@ static int memfile(struct fz *f, uint32_t len, char *path, size_t plen)
 
 static const struct platform_dev *find_dev(void)
 {
-	const struct platform_dev *d;
+	const struct platform_dev *d = isa_find("fwcfg");
 
-	LINKER_SET_FOREACH(platform_dev_set, d) {
-		if (strcmp(d->name, "fwcfg") == 0)
-			return d;
-	}
-	abort();
+	if (d == NULL)
+		abort();
+	return d;
 }
 
 static void device_world(struct world *w, struct fz *f, uint8_t shape)

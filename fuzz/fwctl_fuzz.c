@@ -25,6 +25,7 @@
 #include "dev/platform.h"
 #include "event/mevent.h"
 #include "fuzz.h"
+#include "isa.h"
 #include "vmm/vm.h"
 
 enum mstate { M_IDENT_WAIT, M_IDENT_SEND, M_REQ, M_RESP };
@@ -197,13 +198,11 @@ static void op_request(struct vm *vm, struct model *m, struct fz *f)
 
 static const struct platform_dev *find_dev(void)
 {
-	const struct platform_dev *d;
+	const struct platform_dev *d = isa_find("fwcfg");
 
-	LINKER_SET_FOREACH(platform_dev_set, d) {
-		if (strcmp(d->name, "fwcfg") == 0)
-			return d;
-	}
-	abort();
+	if (d == NULL)
+		abort();
+	return d;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
