@@ -398,6 +398,9 @@ static void device_world(struct world *w, struct fz *f, uint8_t shape)
 	w->vm.fd = w->vm.kvm_fd = w->vm.exit_fd = -1;
 	w->vm.mem = w->fx.m;
 	w->vm.ncpus = 1 + fz_u8(f) % 16;
+	/* qemu mode builds the ACPI/SMBIOS files, which need a topology. */
+	w->vm.topo = (struct vm_topology){ .cpus = w->vm.ncpus, .sockets = 1,
+		.cores = w->vm.ncpus, .threads = 1 };
 	w->vm.ev = w->loop;
 	iobus_init(&w->vm.pio, "port");
 	iobus_init(&w->vm.mmio, "mmio");
