@@ -46,9 +46,12 @@ for ((i = 0; i < REPS; i++)); do
 	: >"$iolog"
 	: >"$_tmp/out"
 	gen=$((RANDOM * 32768 + RANDOM + 1))
-	# The sandbox stays on: the logging shim adds only write(2) calls.
+	# -o sandbox=off: with the sandbox on (the shim adds only write(2)
+	# calls, so it would work) the nested test VM froze at the start of
+	# this script or t-disk-errors in 6 of 6 full-run attempts; not
+	# understood, so not kept until it is (see README, the test VM).
 	FAULTIO_PATH=$img FAULTIO_LOG=$iolog LD_PRELOAD=$TOOLS/faultio.so \
-	    "$KHYVE" -c 1 -m 32M -l com1,stdio -l pc-testdev \
+	    "$KHYVE" -o sandbox=off -c 1 -m 32M -l com1,stdio -l pc-testdev \
 	    -s 4,virtio-blk,"$img$opt" -o boot.kernel="$GUESTS/vdisk.elf" \
 	    -o boot.cmdline="gen=$gen flush=$flush" crash-$i \
 	    </dev/null >"$_tmp/out" 2>"$_tmp/err" &
