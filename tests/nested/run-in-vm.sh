@@ -181,17 +181,28 @@ qpid=$!
 # silence seconds, has frozen; kill it so the caller sees "the VM failed"
 # (125) at once rather than after the whole time-out.
 boot_grace=${KHYVE_NESTED_BOOT_GRACE:-600} silence=${KHYVE_NESTED_SILENCE:-150}
+# A VM can also freeze by halves: one CPU stuck (its kernel logs RCU
+# stalls or soft lockups on the console) while the other still beats.
+# Whatever ran on the stuck CPU never finishes, so a stall report still
+# there after `silence` seconds counts as frozen too.
 (
-	last=0 since=$SECONDS limit=$boot_grace
+	die() {
+		echo "$1" >"$run/frozen"
+		pkill -KILL -P "$qpid" 2>/dev/null
+		kill -KILL "$qpid" 2>/dev/null
+		exit 0
+	}
+	last=0 since=$SECONDS limit=$boot_grace stall=0
 	while sleep 5; do
+		if ((stall == 0)) && grep -Eq 'rcu_preempt detected stalls|rcu_preempt self-detected stall|soft lockup' "$run/console.log" 2>/dev/null; then
+			stall=$SECONDS
+		fi
+		if ((stall != 0 && SECONDS - stall > silence)); then
+			die "a CPU stalled (its kernel reported an RCU stall or soft lockup $((SECONDS - stall)) s ago)"
+		fi
 		n=$(stat -c %s "$run/alive" 2>/dev/null || echo 0)
 		if ((n != last)); then last=$n since=$SECONDS limit=$silence; continue; fi
-		if ((SECONDS - since > limit)); then
-			echo "$((SECONDS - since))" >"$run/frozen"
-			pkill -KILL -P "$qpid" 2>/dev/null
-			kill -KILL "$qpid" 2>/dev/null
-			exit 0
-		fi
+		((SECONDS - since > limit)) && die "no heartbeat for $((SECONDS - since)) s"
 	done
 ) </dev/null >/dev/null 2>&1 3>&- 4>&- &
 wdpid=$!
@@ -214,7 +225,7 @@ if ((interrupted)); then
 	say "interrupted"
 	exit 130
 elif [[ -s $run/frozen ]]; then
-	say "the VM froze (no heartbeat for $(cat "$run/frozen") s); killed it; end of its console:"
+	say "the VM froze: $(cat "$run/frozen"); killed it; end of its console:"
 	tail -n 40 "$run/console.log" >&2
 	exit 125
 elif ((rc == 124)); then
