@@ -47,8 +47,8 @@ for ((i = 0; i < REPS; i++)); do
 	: >"$_tmp/out"
 	gen=$((RANDOM * 32768 + RANDOM + 1))
 	# -o sandbox=off: with the sandbox on (the shim adds only write(2)
-	# calls, so it would work) the nested test VM froze at the start of
-	# this script or t-disk-errors in 6 of 6 full-run attempts; not
+	# calls, so it would work) the nested test VM froze in
+	# this script or t-disk-errors in 7 of 8 attempts in two runs; not
 	# understood, so not kept until it is (see README, the test VM).
 	FAULTIO_PATH=$img FAULTIO_LOG=$iolog LD_PRELOAD=$TOOLS/faultio.so \
 	    "$KHYVE" -o sandbox=off -c 1 -m 32M -l com1,stdio -l pc-testdev \

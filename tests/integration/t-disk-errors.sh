@@ -30,8 +30,8 @@ ops() {
 	export FAULTIO_PATH="$img" LD_PRELOAD="$TOOLS/faultio.so" "$@"
 	# -o sandbox=off: the shim adds no system call to an I/O but the
 	# log's write, so the sandbox could stay on; but with it on the nested
-	# test VM froze at the start of this script or t-disk-crash in 6 of 6
-	# full-run attempts (not understood), so it stays off for now.
+	# test VM froze in this script or t-disk-crash in 7 of 8 attempts over
+	# two full runs (not understood), so it stays off for now.
 	krun --timeout 60 -- -o sandbox=off -c 1 -m 32M -l com1,stdio -l pc-testdev -s 4,virtio-blk,"$img$dopt" \
 	    -o boot.kernel="$GUESTS/vdisk.elf" -o boot.cmdline="mode=ops gen=7 ops=$list" "err-$name"
 	unset LD_PRELOAD FAULTIO_PATH
