@@ -40,6 +40,8 @@ def parse(path):
 
 def ok(r):
     st = r["kv"].get("status")
+    if r["metric"] == "density":
+        return density_ok(r)
     return st == "33" or (r["metric"] == "memory" and
                           r["kv"].get("killed") == "1")
 
@@ -137,6 +139,40 @@ def fmtnum(x):
     return "%.2f" % x
 
 
+def density_ok(r):
+    """A density run counts only if every copy came up."""
+    kv = r["kv"]
+    return kv.get("k") is not None and kv.get("k") == kv.get("ready") and \
+        kv.get("died") == "0"
+
+
+def density_rate(r):
+    """Guests per second: K over first fork -> last ready line."""
+    k, t = float(r["kv"]["k"]), float(r["kv"].get("last_ready_us", "-1"))
+    return k / (t / 1e6) if t > 0 else None
+
+
+def density_rows(recs):
+    """Density: bench/density's K idle 1-vCPU/64 MiB guests per run."""
+    def row(group, name, unit, lower, fn, note=""):
+        return Row(group, name, unit, lower,
+                   values(recs, "density", "floor", None, fn),
+                   values(recs, "density", "khyve", None, fn),
+                   values(recs, "density", "qemu", None, fn),
+                   "[microvm]" if values(recs, "density", "qemu", None, fn)
+                   else "", note)
+    return [
+        row("density", "density: idle 1-vCPU/64 MiB guests started per second "
+            "(K back to back, first exec → last ready line)", "guests/s",
+            False, density_rate),
+        row("density-mem", "density: host memory per idle guest (Pss, guest RAM "
+            "included)", "MiB", True, kvf("pss_kb", 1 / 1024)),
+        row("density-mem", "density: host memory per idle guest, MemAvailable drop "
+            "(kernel KVM state included)", "MiB", True,
+            kvf("memavail_kb", 1 / 1024)),
+    ]
+
+
 def build_rows(recs, tsc_hz):
     rows = []
     # Start-up: QEMU's better machine type (by median) for each row.
@@ -177,6 +213,7 @@ def build_rows(recs, tsc_hz):
                             "IOPS" if what == "iops" else "MB/s", False, [],
                             values(recs, "blk", "khyve", var, f),
                             values(recs, "blk", "qemu", var, f)))
+    rows += density_rows(recs)
     return rows
 
 
@@ -194,10 +231,6 @@ def table(rows):
                "not measured yet | | | | needs a netns/tap set-up in the "
                "nested VM and a guest packet generator; not done in this "
                "session |")
-    out.append("| density: idle 1-vCPU/64 MiB guests started per second, "
-               "host memory each | - | - | not measured yet | | | | not "
-               "done in this session (the nested VM has 1.5 GiB and 2 "
-               "emulated CPUs) |")
     return "\n".join(out)
 
 
@@ -214,7 +247,7 @@ def chart(rows, group, title, ylabel, path):
                 v = {"floor": r.floor, "khyve": r.khyve, "QEMU": r.qemu}[s]
                 cols += ["%g %g %g" % (Row.med(v), min(v), max(v))] if v else ["0 0 0"]
             label = r.name.split(",")[0] if group.startswith("blk") else r.name
-            label = re.sub(r"virtio-blk |exec → ", "", label)
+            label = re.sub(r"virtio-blk |exec → |density: ", "", label)
             label = label[:48]
             f.write('"%s" %s\n' % (label.replace('"', "'"), " ".join(cols)))
     plots = []
@@ -257,6 +290,10 @@ def main():
               os.path.join(outdir, "blk-cache.png")),
         chart(rows, "blk-direct", "virtio-blk, O_DIRECT", "IOPS (4k) / MB/s (128k)",
               os.path.join(outdir, "blk-direct.png")),
+        chart(rows, "density", "Density: idle 1-vCPU/64 MiB guests started",
+              "guests/s", os.path.join(outdir, "density.png")),
+        chart(rows, "density-mem", "Density: host memory per idle guest",
+              "MiB", os.path.join(outdir, "density-mem.png")),
     ]
     losses = [r for r in rows if r.verdict()[1]]
     md = ["# khyve benchmark: latest run", "",
@@ -282,7 +319,7 @@ def main():
           "Guest code under nested KVM on this machine runs emulated, so "
           "absolute times are far from hardware; compare the ratios.  Each "
           "cell: median (min–max) over the repeats.  Lower is better except "
-          "IOPS and MB/s.  **✗**: khyve worse than QEMU by the median.",
+          "IOPS, MB/s and guests/s.  **✗**: khyve worse than QEMU by the median.",
           "",
           "## Results", "", table(rows), ""]
     if losses:
