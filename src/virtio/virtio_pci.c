@@ -29,6 +29,7 @@
 #include "config.h"
 #include "event/mevent.h"
 #include "sandbox/sandbox.h"
+#include "thread.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_pci_priv.h"
 #include "vmm/irq.h"
@@ -538,7 +539,7 @@ static int start_iothread(struct virtio_dev *vd)
 	/* Signals belong to the main and vCPU threads, never to this one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&vd->iothread, NULL, iothread_main, vd);
+	rc = khyve_thread_create(&vd->iothread, iothread_main, vd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		khyve_warnx("%s: cannot start the I/O thread: %s",
