@@ -17,9 +17,9 @@ CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-paramete
            -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
            -Isrc -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) -pthread
-# libslirp (user networking) is dlopen'ed when a slirp back end opens
-# (src/backend/slirp_dl.h): only its header is needed at build time.
-LDLIBS  := -lseccomp
+# libslirp (user networking): its pkg-config file drags in glib's, which
+# the headers do not need, so name the library directly.
+LDLIBS  := -lslirp -lseccomp
 
 SRCS     := $(sort $(shell find src -name '*.c'))
 OBJS     := $(SRCS:%.c=$(B)/%.o)

@@ -50,7 +50,6 @@
 #include <unistd.h>
 
 #include "backend/net_backend.h"
-#include "backend/slirp_dl.h"
 #include "common.h"
 #include "config.h"
 #include "event/mevent.h"
@@ -280,7 +279,7 @@ static uint32_t run_timers(struct slirp_priv *p, uint32_t timeout)
 				if (t->cb != NULL)
 					t->cb(t->cb_opaque);
 				else
-					slirp_dl.handle_timer(p->slirp, t->id,
+					slirp_handle_timer(p->slirp, t->id,
 					    t->cb_opaque);
 				again = true;
 				break;
@@ -305,7 +304,7 @@ static void *slirp_thread(void *arg)
 		p->npfd = 0;
 		add_poll(p->wake_fd, SLIRP_POLL_IN, p);
 		timeout = UINT32_MAX;
-		slirp_dl.pollfds_fill(p->slirp, &timeout, add_poll, p);
+		slirp_pollfds_fill(p->slirp, &timeout, add_poll, p);
 		timeout = run_timers(p, timeout);
 		pthread_mutex_unlock(&p->mtx);
 
@@ -322,7 +321,7 @@ static void *slirp_thread(void *arg)
 		pthread_mutex_lock(&p->mtx);
 		if (atomic_load(&p->stop))
 			break;
-		slirp_dl.pollfds_poll(p->slirp, rc < 0, get_revents, p);
+		slirp_pollfds_poll(p->slirp, rc < 0, get_revents, p);
 		run_timers(p, UINT32_MAX);
 	}
 	pthread_mutex_unlock(&p->mtx);
@@ -433,7 +432,7 @@ static int hostfwds(struct slirp_priv *p, const char *rules, const char *who)
 		g.sin_addr.s_addr = f.guest_addr;
 		g.sin_port = htons(f.guest_port);
 		errno = 0;
-		if (slirp_dl.add_hostxfwd(p->slirp, (struct sockaddr *)&h,
+		if (slirp_add_hostxfwd(p->slirp, (struct sockaddr *)&h,
 		    sizeof(h), (struct sockaddr *)&g, sizeof(g),
 		    f.udp ? SLIRP_HOSTFWD_UDP : 0) != 0) {
 			e = errno ? errno : EADDRINUSE;
@@ -459,7 +458,6 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 	const char *rules;
 	bool open = true; /* bhyve: false (see the top of the file) */
 	int rc, sndbuf = 1 << 20;
-	char dlerr[256];
 
 	p->who = who;
 	p->wake_fd = p->sock[0] = p->sock[1] = -1;
@@ -475,10 +473,6 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 	/* Check the syntax before opening anything. */
 	if (rules != NULL && (rc = hostfwds(NULL, rules, who)) != 0)
 		return rc;
-	if (slirp_dl_load(dlerr, sizeof(dlerr)) != 0) {
-		khyve_warnx("%s: slirp: cannot load libslirp: %s", who, dlerr);
-		return -ENOENT;
-	}
 
 	pthread_mutex_init(&p->mtx, NULL);
 	p->mtx_init = true;
@@ -516,7 +510,7 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 	sc.if_mtu = SLIRP_IF_MTU;
 	sc.if_mru = SLIRP_IF_MTU;
 	sc.enable_emu = false;
-	p->slirp = slirp_dl.new_(&sc, &slirp_callbacks, p);
+	p->slirp = slirp_new(&sc, &slirp_callbacks, p);
 	if (p->slirp == NULL) {
 		khyve_warnx("%s: cannot create the slirp stack", who);
 		rc = -ENOMEM;
@@ -582,7 +576,7 @@ static void slirp_cleanup_be(struct net_backend *be)
 		p->thread_started = false;
 	}
 	if (p->slirp != NULL)
-		slirp_dl.cleanup(p->slirp); /* frees its timers through us */
+		slirp_cleanup(p->slirp); /* frees its timers through us */
 	p->slirp = NULL;
 	while (p->timers != NULL) {
 		struct slirp_timer *t = p->timers;
@@ -625,7 +619,7 @@ static ssize_t slirp_send_be(struct net_backend *be, const struct iovec *iov,
 	if (len > INT32_MAX)
 		return -EMSGSIZE;
 	pthread_mutex_lock(&p->mtx);
-	slirp_dl.input(p->slirp, pkt, (int)len);
+	slirp_input(p->slirp, pkt, (int)len);
 	pthread_mutex_unlock(&p->mtx);
 	/* slirp may have opened a socket to watch: new poll round. */
 	wake(p);
