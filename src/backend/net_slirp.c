@@ -54,6 +54,7 @@
 #include "config.h"
 #include "event/mevent.h"
 #include "sandbox/sandbox.h"
+#include "thread.h"
 
 #define SLIRP_IF_MTU 1500
 
@@ -523,11 +524,10 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 		if (rc != 0)
 			goto fail;
 	}
-	rc = pthread_create(&p->thread, NULL, slirp_thread, p);
+	rc = khyve_thread_create(&p->thread, slirp_thread, p);
 	if (rc != 0) {
 		khyve_warnx("%s: slirp: cannot start its thread: %s", who,
-		    strerror(rc));
-		rc = -rc;
+		    strerror(-rc));
 		goto fail;
 	}
 	p->thread_started = true;
