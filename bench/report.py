@@ -135,7 +135,7 @@ def net_rows(recs, tsc_hz):
             ("rx-64", "host→guest, 64 B frames", "kpps"),
             ("rx-1500", "host→guest, 1500 B packets (1514 B frames)", "Gbit/s")):
         f = guest_net(name, tsc_hz, what)
-        rows.append(Row("net", "virtio-net UDP %s, tap" % label,
+        rows.append(Row("net-" + what, "virtio-net UDP %s, tap" % label,
                         "k frames/s" if what == "kpps" else what, False, [],
                         values(recs, "net", "khyve", None, f),
                         values(recs, "net", "qemu", None, f)))
@@ -264,7 +264,7 @@ def chart(rows, group, title, ylabel, path):
                 v = {"floor": r.floor, "khyve": r.khyve, "QEMU": r.qemu}[s]
                 cols += ["%g %g %g" % (Row.med(v), min(v), max(v))] if v else ["0 0 0"]
             label = r.name.split(",")[0] if group.startswith("blk") else r.name
-            label = re.sub(r"virtio-blk |exec → ", "", label)
+            label = re.sub(r"virtio-blk |virtio-net UDP |exec → ", "", label)
             label = label[:48]
             f.write('"%s" %s\n' % (label.replace('"', "'"), " ".join(cols)))
     plots = []
@@ -307,8 +307,10 @@ def main():
               os.path.join(outdir, "blk-cache.png")),
         chart(rows, "blk-direct", "virtio-blk, O_DIRECT", "IOPS (4k) / MB/s (128k)",
               os.path.join(outdir, "blk-direct.png")),
-        chart(rows, "net", "virtio-net over a tap", "k frames/s (64 B) / Gbit/s (1500 B)",
-              os.path.join(outdir, "net.png")),
+        chart(rows, "net-kpps", "virtio-net over a tap, 64 B frames", "k frames/s",
+              os.path.join(outdir, "net-pps.png")),
+        chart(rows, "net-Gbit/s", "virtio-net over a tap, 1500 B packets", "Gbit/s",
+              os.path.join(outdir, "net-gbit.png")),
     ]
     losses = [r for r in rows if r.verdict()[1]]
     md = ["# khyve benchmark: latest run", "",
