@@ -26,7 +26,8 @@
  *         would.  tx-64 and tx-1500: "ntx=N" UDP frames to 10.77.0.1:9
  *         (60 and 1514 bytes of Ethernet frame, no FCS), the TX queue
  *         kept full, used buffers reclaimed, printed as "bench net NAME
- *         n=N bytes=B cycles=C" (the host counts what arrived).  rx-64
+ *         n=N bytes=B cycles=C kicks=K" (the host counts what arrived;
+ *         K: doorbell writes, each an exit).  rx-64
  *         and rx-1500: all RX buffers posted, "bench net ready NAME"
  *         printed, then the UDP frames of that size to 10.77.0.2:5001 the
  *         host sends are counted for "win=MS" milliseconds ("khz=" TSC
@@ -259,12 +260,16 @@ static uint16_t net_be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static uint32_t net_kicks; /* doorbell writes (exits) in this phase */
+
 /* Kick only if the device has not switched notifications off. */
 static void net_kick(int qi)
 {
 	__asm__ volatile("mfence" ::: "memory");
-	if (!(net.vq[qi].used->flags & VRING_USED_F_NO_NOTIFY))
+	if (!(net.vq[qi].used->flags & VRING_USED_F_NO_NOTIFY)) {
 		vio_kick(&net, qi);
+		net_kicks++;
+	}
 }
 
 /* Header (zero) and an Ethernet/IPv4/UDP frame of flen bytes at b. */
@@ -304,6 +309,7 @@ static bool net_tx(const char *name, uint32_t flen, int n)
 
 	/* Every descriptor points at the same frame: the device only reads. */
 	net_frame(buf, flen);
+	net_kicks = 0;
 	t0 = rdtsc();
 	limit = t0 + 1000000000000ull;
 	while (done < n) {
@@ -333,8 +339,9 @@ static bool net_tx(const char *name, uint32_t flen, int n)
 		}
 	}
 	t1 = rdtsc();
-	printf("bench net %s n=%d bytes=%llu cycles=%llu\n", name, n,
-	    (unsigned long long)n * flen, (unsigned long long)(t1 - t0));
+	printf("bench net %s n=%d bytes=%llu cycles=%llu kicks=%u\n", name, n,
+	    (unsigned long long)n * flen, (unsigned long long)(t1 - t0),
+	    net_kicks);
 	return true;
 }
 
@@ -391,8 +398,10 @@ static bool net_rx(const char *name, uint32_t flen, uint64_t win,
 				other++;
 				continue;
 			}
-			if (n++ == 0)
+			if (n++ == 0) {
 				t0 = rdtsc();
+				net_kicks = 0;
+			}
 			bytes += flen;
 		}
 		if (got)
@@ -407,8 +416,9 @@ static bool net_rx(const char *name, uint32_t flen, uint64_t win,
 		if (!got)
 			cpu_relax();
 	}
-	printf("bench net %s n=%u bytes=%llu cycles=%llu other=%u\n", name, n,
-	    (unsigned long long)bytes, (unsigned long long)(now - t0), other);
+	printf("bench net %s n=%u bytes=%llu cycles=%llu other=%u kicks=%u\n",
+	    name, n, (unsigned long long)bytes, (unsigned long long)(now - t0),
+	    other, net_kicks);
 	return true;
 }
 
