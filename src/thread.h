@@ -1,28 +1,28 @@
 /*
- * thread.h - khyve's threads: pthreads on a stack transparent huge pages
- * cannot back.
+ * thread.h - how khyve starts its threads (vCPUs, virtio I/O threads,
+ * blockif workers, slirp's poll thread).
  *
- * glibc gives each thread an 8 MiB anonymous stack.  With THP "always"
- * (as in the nested test VM's Debian 6.1 kernel; kernels before 6.7 do
- * not exempt MAP_STACK mappings), the kernel may align that mapping to
- * 2 MiB, and then the first touch of the stack's top (glibc's thread
- * descriptor lives there) faults in a whole 2 MiB page for the few KiB a
- * thread uses: measured as 2 MiB of an idle 1-vCPU khyve's ~3 MiB of
- * host memory beyond guest RAM (bench/run, density).  A stack mapping
- * below 2 MiB cannot hold an aligned 2 MiB range, so it gets 4 KiB
- * pages.  The size is FreeBSD's default thread stack (bhyve's threads
- * run on 2 MiB) less 64 KiB; no khyve function has a frame above 32 KiB
- * (-Wframe-larger-than).
+ * glibc gives a new thread a stack of RLIMIT_STACK, usually 8 MiB.  That
+ * is only address space until touched, but where transparent huge pages
+ * are "always" (Debian's kernels default to madvise; others do not), a
+ * stack mapping of 2 MiB or more may be backed by a 2 MiB huge page as
+ * soon as the thread touches it: 2 MiB of RAM per thread, for a few KiB
+ * used (seen in bench/: an idle VM's threads grew by 2 MiB steps on a
+ * 6.1 kernel; Linux 6.7 and later keep MAP_STACK mappings, which glibc
+ * uses, off huge pages).  A smaller stack mapping cannot hold one.  The deepest khyve path
+ * (a vCPU's exit handler into a device) uses a few tens of KiB, and
+ * libslirp's poll thread calls into glib; 1 MiB leaves room for both,
+ * also in ASan builds.
  */
 #ifndef KHYVE_THREAD_H
 #define KHYVE_THREAD_H
 
 #include <pthread.h>
 
-#define KHYVE_THREAD_STACK ((2u << 20) - (64u << 10))
+#define KHYVE_THREAD_STACK (1024 * 1024)
 
-/* pthread_create() with a KHYVE_THREAD_STACK stack: 0 or a positive
- * errno, like pthread_create().  Join with pthread_join(). */
-int khyve_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg);
+/* pthread_create with a KHYVE_THREAD_STACK stack; 0 or a negative
+ * errno. */
+int khyve_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
 
 #endif

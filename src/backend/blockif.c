@@ -380,7 +380,7 @@ static int start_workers(struct blockif_ctxt *bc, const char *ident)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < bc->nthreads; i++) {
 		bc->workers[i].bc = bc;
-		rc = -khyve_thread_create(&bc->workers[i].tid, worker_main,
+		rc = khyve_thread_create(&bc->workers[i].tid, worker_main,
 		    &bc->workers[i]);
 		if (rc != 0)
 			break;

@@ -527,8 +527,7 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 	rc = khyve_thread_create(&p->thread, slirp_thread, p);
 	if (rc != 0) {
 		khyve_warnx("%s: slirp: cannot start its thread: %s", who,
-		    strerror(rc));
-		rc = -rc;
+		    strerror(-rc));
 		goto fail;
 	}
 	p->thread_started = true;

@@ -29,11 +29,11 @@
 #include "config.h"
 #include "event/mevent.h"
 #include "sandbox/sandbox.h"
-#include "thread.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_pci_priv.h"
 #include "vmm/irq.h"
 #include "vmm/vm.h"
+#include "thread.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVID_MODERN 0x1040 /* + type */
@@ -543,8 +543,8 @@ static int start_iothread(struct virtio_dev *vd)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		khyve_warnx("%s: cannot start the I/O thread: %s",
-		    vd->ops->name, strerror(rc));
-		return -rc;
+		    vd->ops->name, strerror(-rc));
+		return rc;
 	}
 	snprintf(name, sizeof(name), "%s", vd->ops->name);
 	pthread_setname_np(vd->iothread, name);

@@ -38,9 +38,9 @@
 #include "gdb/gdb.h"
 #include "options.h"
 #include "sandbox/sandbox.h"
-#include "thread.h"
 #include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
+#include "thread.h"
 
 #define SIG_KICK SIGUSR1
 #define GUEST_NIO_PORT 0x488 /* bhyve's guest notification port: a sink */
@@ -664,7 +664,7 @@ int vm_start(struct vm *vm)
 	for (int i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		rc = -khyve_thread_create(&v->thread, vcpu_thread, v);
+		rc = khyve_thread_create(&v->thread, vcpu_thread, v);
 		if (rc != 0) {
 			khyve_warnx("cannot start vCPU %d thread", i);
 			vm_request_exit(vm, KHYVE_EXIT_ERROR);
