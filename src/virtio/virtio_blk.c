@@ -95,7 +95,6 @@ struct vtblk_softc {
 	/* Completers between vtblk_done's entry and its interrupt check. */
 	atomic_uint completing;
 	atomic_uint irq_coalesced; /* interrupt checks left to a later one */
-	unsigned long completed;   /* vtblk_done calls, under vd.lock */
 	struct vq_seg segs[VQ_MAX_SIZE]; /* scratch for vq_getchain */
 };
 
@@ -137,7 +136,6 @@ static void vtblk_done(struct blockif_req *br, int err)
 
 	atomic_fetch_add(&sc->completing, 1);
 	virtio_lock(&sc->vd);
-	sc->completed++;
 	/* A reset since the chain was taken: the ring is no longer its. */
 	if (io->gen == sc->vd.generation && vq->enabled && !vq->broken) {
 		*io->status = status_of(err);
@@ -568,9 +566,6 @@ static void vtblk_fini(struct pci_devinst *pi)
 	virtio_unlock(vd);
 	blockif_close(sc->bc);
 	sc->bc = NULL;
-	khyve_dbg("%s: %lu completions, %u of them left the interrupt to a "
-	    "later one", sc->name, sc->completed,
-	    atomic_load(&sc->irq_coalesced));
 	virtio_dev_fini(vd);
 	pi->pi_arg = NULL;
 	free(sc);
