@@ -26,21 +26,8 @@
  *
  * Errors: a failed I/O reaches the guest as VIRTIO_BLK_S_IOERR (UNSUPP
  * when the back end cannot do the operation), never as OK.
- *
- * Interrupt coalescing.  Completions arrive one by one from the workers;
- * at queue depth > 1 several often wait for the transport lock at once
- * (the I/O thread holds it while it submits, a completer while it
- * signals).  Each completer counts itself in `completing` before taking
- * the lock and, once its used entry is written, leaves the interrupt to
- * the others still counted: the last one of such a burst checks for an
- * interrupt and covers every entry returned since the last check
- * (vq_need_interrupt works on the batch).  No completion waits for any
- * I/O: at most for completers that are already at the lock.  The guest
- * takes one interrupt per burst instead of one per request, which is
- * what costs most at queue depth 32 (the bench's virtio-blk rows).
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +79,6 @@ struct vtblk_softc {
 	struct vtblk_io *free_ios;
 	bool starved; /* the queue waits for a free slot */
 	bool closing; /* pe_fini started: take nothing more */
-	/* Completers between vtblk_done's entry and its interrupt check. */
-	atomic_uint completing;
-	atomic_uint irq_coalesced; /* interrupt checks left to a later one */
 	struct vq_seg segs[VQ_MAX_SIZE]; /* scratch for vq_getchain */
 };
 
@@ -134,23 +118,12 @@ static void vtblk_done(struct blockif_req *br, int err)
 	struct vtblk_softc *sc = io->sc;
 	struct vqueue *vq = io->vq;
 
-	atomic_fetch_add(&sc->completing, 1);
 	virtio_lock(&sc->vd);
 	/* A reset since the chain was taken: the ring is no longer its. */
 	if (io->gen == sc->vd.generation && vq->enabled && !vq->broken) {
 		*io->status = status_of(err);
 		vq_relchain(vq, io->head, err == 0 ? io->used_len : 1);
-	}
-	/*
-	 * The last completer of a burst checks, whether or not its own
-	 * chain was returned (an old-generation one may be last): every
-	 * entry returned before is then covered.
-	 */
-	if (atomic_fetch_sub(&sc->completing, 1) == 1) {
-		if (!vq->broken) /* broken: the transport asks for a reset */
-			virtio_vq_done(&sc->vd, vq);
-	} else {
-		atomic_fetch_add(&sc->irq_coalesced, 1);
+		virtio_vq_done(&sc->vd, vq);
 	}
 	io->next_free = sc->free_ios;
 	sc->free_ios = io;
@@ -514,16 +487,6 @@ struct blockif_ctxt *vtblk_backend(struct vtblk_softc *sc)
 const uint8_t *vtblk_config_space(const struct vtblk_softc *sc)
 {
 	return sc->cfg;
-}
-
-unsigned vtblk_completing(struct vtblk_softc *sc)
-{
-	return atomic_load(&sc->completing);
-}
-
-unsigned vtblk_irq_coalesced(struct vtblk_softc *sc)
-{
-	return atomic_load(&sc->irq_coalesced);
 }
 
 static int vtblk_init(struct pci_devinst *pi, struct config_node *cfg)

@@ -149,12 +149,5 @@ const struct virtio_ops *vtblk_ops(const struct vtblk_softc *sc);
 struct blockif_ctxt *vtblk_backend(struct vtblk_softc *sc);
 /* The configuration space as the guest reads it (VTBLK_CFG_SIZE bytes). */
 const uint8_t *vtblk_config_space(const struct vtblk_softc *sc);
-/*
- * Interrupt coalescing (see virtio_blk.c): completions now between their
- * entry and their interrupt check, and how many checks were left to a
- * later completer so far.  For tests and statistics.
- */
-unsigned vtblk_completing(struct vtblk_softc *sc);
-unsigned vtblk_irq_coalesced(struct vtblk_softc *sc);
 
 #endif

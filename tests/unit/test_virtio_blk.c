@@ -934,48 +934,6 @@ TEST(vtblk_device_many_in_flight)
 	dfx_fini(&d);
 }
 
-/*
- * Interrupt coalescing: eight reads whose completions all queue up behind
- * the transport lock (held here, as the I/O thread or a signalling
- * completer would) make one interrupt check, by the last of them, and
- * that one interrupts (ISR bit: the fixture has no MSI).
- */
-TEST(vtblk_device_irq_coalescing)
-{
-	struct dfx d;
-	uint64_t st[8];
-	int ok = 0, i;
-
-	if (dfx_init(&d, NULL, true) != 0) {
-		CHECK(0);
-		return;
-	}
-	for (i = 0; i < 8; i++)
-		st[i] = req3(&d, (uint16_t)(3 * i), VIRTIO_BLK_T_IN,
-		    (uint64_t)i * 8, vfx_buf(&d.t, 4096, 0), 4096, true);
-	virtio_lock(d.vd);
-	d.vd->ops->notify(d.vd->sc, d.vq);
-	/* Eight workers: each finishes its read and waits for the lock. */
-	for (i = 0; i < 10000 && vtblk_completing(d.sc) < 8; i++)
-		usleep(1000);
-	CHECK_EQ(vtblk_completing(d.sc), 8);
-	CHECK_EQ(vfx_used_idx(&d.t), 0);
-	d.vd->isr = 0;
-	virtio_unlock(d.vd);
-	CHECK_EQ(wait_used(&d, 8), 8);
-	/* The last completer may still be between its entry and its check. */
-	for (i = 0; i < 10000 && vtblk_completing(d.sc) != 0; i++)
-		usleep(1000);
-	virtio_lock(d.vd);
-	CHECK_EQ(vtblk_irq_coalesced(d.sc), 7);
-	CHECK_EQ(d.vd->isr, 1); /* VTPCI_ISR_QUEUE */
-	virtio_unlock(d.vd);
-	for (i = 0; i < 8; i++)
-		ok += FX_G8(&d.t.fx, st[i]) == VIRTIO_BLK_S_OK;
-	CHECK_EQ(ok, 8);
-	dfx_fini(&d);
-}
-
 /* A failing back end reaches the guest as IOERR, never OK. */
 TEST(vtblk_device_io_error)
 {
