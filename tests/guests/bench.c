@@ -18,7 +18,7 @@
  *         sequential reads then writes, each at queue depth 1 and 32
  *         ("n4k=N", "n128k=N" requests each), polling the used ring with
  *         MSI-X interrupts on, as "bench blk NAME qd=Q n=N bytes=B
- *         cycles=C".
+ *         cycles=C irqs=I" (I: queue interrupts the guest took).
  * Ends with pc-testdev 0x10 (status 33), or 0x11 after an error.
  */
 #include "virtio.h"
@@ -130,6 +130,7 @@ static bool blk_run(const char *name, uint32_t type, uint32_t bs, int qd,
 	uint32_t rnd = 12345, id, len;
 	int submitted = 0, done = 0, inflight = 0;
 	uint64_t t0, t1, limit;
+	uint32_t irqs0 = vio_irqs(&blk, 0);
 	int slot_of[VIO_MAX_QSIZE];
 	int free_slots[QD_MAX], nfree = 0;
 
@@ -198,8 +199,9 @@ static bool blk_run(const char *name, uint32_t type, uint32_t bs, int qd,
 		done++;
 	}
 	t1 = rdtsc();
-	printf("bench blk %s qd=%d n=%d bytes=%llu cycles=%llu\n", name, qd, n,
-	    (unsigned long long)n * bs, (unsigned long long)(t1 - t0));
+	printf("bench blk %s qd=%d n=%d bytes=%llu cycles=%llu irqs=%u\n", name,
+	    qd, n, (unsigned long long)n * bs, (unsigned long long)(t1 - t0),
+	    vio_irqs(&blk, 0) - irqs0);
 	return true;
 }
 
