@@ -17,9 +17,9 @@ CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-paramete
            -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
            -Isrc -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) -pthread
-# libslirp (user networking): its pkg-config file drags in glib's, which
-# the headers do not need, so name the library directly.
-LDLIBS  := -lslirp -lseccomp
+# libslirp (user networking) is not linked: src/backend/slirp_dl.c loads
+# it (and glib with it) only when a VM has a slirp NIC.
+LDLIBS  := -lseccomp
 
 SRCS     := $(sort $(shell find src -name '*.c'))
 OBJS     := $(SRCS:%.c=$(B)/%.o)

@@ -89,6 +89,59 @@ def guest_blk(name, qd, tsc_hz, what):
     return f
 
 
+def net_tx_arrived(r):
+    """Frames of each size (60, 1514) the tap received from the VMM in
+    one run: its rx_packets/rx_bytes deltas, solved for the two sizes."""
+    for l in r["out"]:
+        m = re.match(r"^host net tx rx_packets=(\d+) rx_bytes=(\d+)", l)
+        if m:
+            p, b = int(m.group(1)), int(m.group(2))
+            big, rem = divmod(b - 60 * p, 1514 - 60)
+            if rem or big < 0 or big > p:
+                return None  # other frames too: cannot tell them apart
+            return {"tx-64": p - big, "tx-1500": big}
+    return None
+
+
+def guest_net(name, tsc_hz, what):
+    """Rate of one mode=net phase: frames the tap counted (guest→host) or
+    the guest counted (host→guest) over the guest's TSC window."""
+    pat = re.compile(r"^bench net %s n=(\d+) bytes=\d+ cycles=(\d+)"
+                     % re.escape(name))
+    flen = 60 if name.endswith("-64") else 1514
+
+    def f(r):
+        for l in r["out"]:
+            m = pat.match(l)
+            if m:
+                n, c = int(m.group(1)), int(m.group(2))
+                if name.startswith("tx"):
+                    a = net_tx_arrived(r)
+                    if a is None:
+                        return None
+                    n = a[name]
+                s = c / tsc_hz
+                return n / s / 1e3 if what == "kpps" else \
+                    n * flen * 8 / s / 1e9
+        return None
+    return f
+
+
+def net_rows(recs, tsc_hz):
+    rows = []
+    for name, label, what in (
+            ("tx-64", "guest→host, 64 B frames", "kpps"),
+            ("tx-1500", "guest→host, 1500 B packets (1514 B frames)", "Gbit/s"),
+            ("rx-64", "host→guest, 64 B frames", "kpps"),
+            ("rx-1500", "host→guest, 1500 B packets (1514 B frames)", "Gbit/s")):
+        f = guest_net(name, tsc_hz, what)
+        rows.append(Row("net-" + what, "virtio-net UDP %s, tap" % label,
+                        "k frames/s" if what == "kpps" else what, False, [],
+                        values(recs, "net", "khyve", None, f),
+                        values(recs, "net", "qemu", None, f)))
+    return rows
+
+
 class Row:
     def __init__(self, group, name, unit, lower_better, floor, khyve, qemu,
                  qemu_note="", note=""):
@@ -177,6 +230,7 @@ def build_rows(recs, tsc_hz):
                             "IOPS" if what == "iops" else "MB/s", False, [],
                             values(recs, "blk", "khyve", var, f),
                             values(recs, "blk", "qemu", var, f)))
+    rows += net_rows(recs, tsc_hz)
     return rows
 
 
@@ -190,10 +244,6 @@ def table(rows):
             r.name, r.unit, r.cell(r.floor), r.cell(r.khyve),
             r.cell(r.qemu, r.qemu_note),
             "%.2f" % rq if rq else "-", "%.2f" % rf if rf else "-", v))
-    out.append("| virtio-net pps and Gbit/s over a tap in a netns | - | - | "
-               "not measured yet | | | | needs a netns/tap set-up in the "
-               "nested VM and a guest packet generator; not done in this "
-               "session |")
     out.append("| density: idle 1-vCPU/64 MiB guests started per second, "
                "host memory each | - | - | not measured yet | | | | not "
                "done in this session (the nested VM has 1.5 GiB and 2 "
@@ -214,7 +264,7 @@ def chart(rows, group, title, ylabel, path):
                 v = {"floor": r.floor, "khyve": r.khyve, "QEMU": r.qemu}[s]
                 cols += ["%g %g %g" % (Row.med(v), min(v), max(v))] if v else ["0 0 0"]
             label = r.name.split(",")[0] if group.startswith("blk") else r.name
-            label = re.sub(r"virtio-blk |exec → ", "", label)
+            label = re.sub(r"virtio-blk |virtio-net UDP |exec → ", "", label)
             label = label[:48]
             f.write('"%s" %s\n' % (label.replace('"', "'"), " ".join(cols)))
     plots = []
@@ -257,6 +307,10 @@ def main():
               os.path.join(outdir, "blk-cache.png")),
         chart(rows, "blk-direct", "virtio-blk, O_DIRECT", "IOPS (4k) / MB/s (128k)",
               os.path.join(outdir, "blk-direct.png")),
+        chart(rows, "net-kpps", "virtio-net over a tap, 64 B frames", "k frames/s",
+              os.path.join(outdir, "net-pps.png")),
+        chart(rows, "net-Gbit/s", "virtio-net over a tap, 1500 B packets", "Gbit/s",
+              os.path.join(outdir, "net-gbit.png")),
     ]
     losses = [r for r in rows if r.verdict()[1]]
     md = ["# khyve benchmark: latest run", "",

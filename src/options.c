@@ -354,18 +354,16 @@ static int pci_generic_conf(struct config_node *dev, const char *emul,
 /*
  * bootindex=N (bhyve 14): the firmware boot order position of any PCI
  * device, so the PCI options take it before the device's own parser sees
- * the rest.  Stored as pci.B.S.F.bootindex; dev/fwcfg_dev.c turns these
- * into QEMU's "bootorder" file.  *conf becomes NULL when nothing else
- * is left.
+ * the rest.  Stored as pci.B.S.F.bootindex as given; dev/fwcfg_dev.c
+ * judges the value (it also comes from -o) and turns these into QEMU's
+ * "bootorder" file.  *conf becomes NULL when nothing else is left.
  */
-#define BOOTINDEX_MAX 65535
 static int take_bootindex(struct config_node *dev, char **conf, char *why,
     size_t wlen)
 {
 	static const char key[] = "bootindex=";
-	char *in = *conf, *out = *conf, *tok, num[16];
+	char *in = *conf, *out = *conf, *tok;
 	bool first = true;
-	unsigned long v;
 
 	if (strstr(*conf, key) == NULL)
 		return 0;
@@ -382,12 +380,7 @@ static int take_bootindex(struct config_node *dev, char **conf, char *why,
 		}
 		if (config_get(dev, "bootindex") != NULL)
 			return fail(why, wlen, "bootindex given twice");
-		if (parse_num(tok + sizeof(key) - 1, NULL, 10, BOOTINDEX_MAX,
-		    &v) != 0)
-			return fail(why, wlen, "bootindex must be 0..%d",
-			    BOOTINDEX_MAX);
-		snprintf(num, sizeof(num), "%lu", v);
-		if (config_set(dev, "bootindex", num) != 0)
+		if (config_set(dev, "bootindex", tok + sizeof(key) - 1) != 0)
 			return fail(why, wlen, "cannot store bootindex");
 	}
 	*out = '\0';

@@ -37,6 +37,7 @@
 #include "common.h"
 #include "config.h"
 #include "sandbox/sandbox.h"
+#include "thread.h"
 
 #define BOUNCE_SIZE (1u << 20) /* O_DIRECT bounce buffer per worker */
 #define ZERO_SIZE (64u << 10)  /* zero-fill chunk for write-zeroes */
@@ -379,7 +380,7 @@ static int start_workers(struct blockif_ctxt *bc, const char *ident)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < bc->nthreads; i++) {
 		bc->workers[i].bc = bc;
-		rc = -pthread_create(&bc->workers[i].tid, NULL, worker_main,
+		rc = khyve_thread_create(&bc->workers[i].tid, worker_main,
 		    &bc->workers[i]);
 		if (rc != 0)
 			break;

@@ -39,7 +39,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <slirp/libslirp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +49,12 @@
 #include <unistd.h>
 
 #include "backend/net_backend.h"
+#include "backend/slirp_dl.h"
 #include "common.h"
 #include "config.h"
 #include "event/mevent.h"
 #include "sandbox/sandbox.h"
+#include "thread.h"
 
 #define SLIRP_IF_MTU 1500
 
@@ -67,6 +68,7 @@ struct slirp_timer {
 };
 
 struct slirp_priv {
+	const struct slirp_dl *dl; /* libslirp, loaded at init */
 	Slirp *slirp;
 	pthread_mutex_t mtx; /* every libslirp call, the timers, pollfds */
 	bool mtx_init;
@@ -278,7 +280,7 @@ static uint32_t run_timers(struct slirp_priv *p, uint32_t timeout)
 				if (t->cb != NULL)
 					t->cb(t->cb_opaque);
 				else
-					slirp_handle_timer(p->slirp, t->id,
+					p->dl->handle_timer(p->slirp, t->id,
 					    t->cb_opaque);
 				again = true;
 				break;
@@ -303,7 +305,7 @@ static void *slirp_thread(void *arg)
 		p->npfd = 0;
 		add_poll(p->wake_fd, SLIRP_POLL_IN, p);
 		timeout = UINT32_MAX;
-		slirp_pollfds_fill(p->slirp, &timeout, add_poll, p);
+		p->dl->pollfds_fill(p->slirp, &timeout, add_poll, p);
 		timeout = run_timers(p, timeout);
 		pthread_mutex_unlock(&p->mtx);
 
@@ -320,7 +322,7 @@ static void *slirp_thread(void *arg)
 		pthread_mutex_lock(&p->mtx);
 		if (atomic_load(&p->stop))
 			break;
-		slirp_pollfds_poll(p->slirp, rc < 0, get_revents, p);
+		p->dl->pollfds_poll(p->slirp, rc < 0, get_revents, p);
 		run_timers(p, UINT32_MAX);
 	}
 	pthread_mutex_unlock(&p->mtx);
@@ -431,7 +433,7 @@ static int hostfwds(struct slirp_priv *p, const char *rules, const char *who)
 		g.sin_addr.s_addr = f.guest_addr;
 		g.sin_port = htons(f.guest_port);
 		errno = 0;
-		if (slirp_add_hostxfwd(p->slirp, (struct sockaddr *)&h,
+		if (p->dl->add_hostxfwd(p->slirp, (struct sockaddr *)&h,
 		    sizeof(h), (struct sockaddr *)&g, sizeof(g),
 		    f.udp ? SLIRP_HOSTFWD_UDP : 0) != 0) {
 			e = errno ? errno : EADDRINUSE;
@@ -473,6 +475,8 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 	if (rules != NULL && (rc = hostfwds(NULL, rules, who)) != 0)
 		return rc;
 
+	if ((p->dl = slirp_dl_get(who)) == NULL)
+		return -ENOENT;
 	pthread_mutex_init(&p->mtx, NULL);
 	p->mtx_init = true;
 	p->pfd_cap = 16;
@@ -509,7 +513,7 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 	sc.if_mtu = SLIRP_IF_MTU;
 	sc.if_mru = SLIRP_IF_MTU;
 	sc.enable_emu = false;
-	p->slirp = slirp_new(&sc, &slirp_callbacks, p);
+	p->slirp = p->dl->new_(&sc, &slirp_callbacks, p);
 	if (p->slirp == NULL) {
 		khyve_warnx("%s: cannot create the slirp stack", who);
 		rc = -ENOMEM;
@@ -520,11 +524,10 @@ static int slirp_init_be(struct net_backend *be, const char *name,
 		if (rc != 0)
 			goto fail;
 	}
-	rc = pthread_create(&p->thread, NULL, slirp_thread, p);
+	rc = khyve_thread_create(&p->thread, slirp_thread, p);
 	if (rc != 0) {
 		khyve_warnx("%s: slirp: cannot start its thread: %s", who,
-		    strerror(rc));
-		rc = -rc;
+		    strerror(-rc));
 		goto fail;
 	}
 	p->thread_started = true;
@@ -575,7 +578,7 @@ static void slirp_cleanup_be(struct net_backend *be)
 		p->thread_started = false;
 	}
 	if (p->slirp != NULL)
-		slirp_cleanup(p->slirp); /* frees its timers through us */
+		p->dl->cleanup(p->slirp); /* frees its timers through us */
 	p->slirp = NULL;
 	while (p->timers != NULL) {
 		struct slirp_timer *t = p->timers;
@@ -618,7 +621,7 @@ static ssize_t slirp_send_be(struct net_backend *be, const struct iovec *iov,
 	if (len > INT32_MAX)
 		return -EMSGSIZE;
 	pthread_mutex_lock(&p->mtx);
-	slirp_input(p->slirp, pkt, (int)len);
+	p->dl->input(p->slirp, pkt, (int)len);
 	pthread_mutex_unlock(&p->mtx);
 	/* slirp may have opened a socket to watch: new poll round. */
 	wake(p);

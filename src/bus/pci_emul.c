@@ -294,7 +294,7 @@ static int init_func(struct pci_sys *sys, int slot, int fn,
 	return 0;
 }
 
-static int walk_config(struct pci_sys *sys)
+int pci_emul_foreach_config(pci_config_cb cb, void *arg)
 {
 	struct config_node *pci = config_find(NULL, "pci");
 	struct config_node *b, *s, *fn;
@@ -302,10 +302,6 @@ static int walk_config(struct pci_sys *sys)
 
 	if (pci == NULL)
 		return 0;
-	/*
-	 * Reject what cannot be built before building anything, so the
-	 * message names the first bad node whatever the order.
-	 */
 	for (b = config_node_first(pci); b; b = config_node_next(b)) {
 		if (config_node_is_leaf(b))
 			continue; /* global pci.* settings, e.g. enable_bars */
@@ -332,16 +328,38 @@ static int walk_config(struct pci_sys *sys)
 					    config_node_name(fn));
 					return -EINVAL;
 				}
-				if (bus != 0) {
-					khyve_warnx("pci slot %d:%d:%d: only "
-					    "bus 0 is supported (khyve has no "
-					    "PCI bridges or extra root buses)",
-					    bus, slot, func);
-					return -EINVAL;
-				}
+				if ((rc = cb(bus, slot, func, fn, arg)) != 0)
+					return rc;
 			}
 		}
 	}
+	return 0;
+}
+
+static int only_bus0(int bus, int slot, int func, struct config_node *fn,
+    void *arg)
+{
+	(void)fn;
+	(void)arg;
+	if (bus == 0)
+		return 0;
+	khyve_warnx("pci slot %d:%d:%d: only bus 0 is supported (khyve has "
+	    "no PCI bridges or extra root buses)", bus, slot, func);
+	return -EINVAL;
+}
+
+static int walk_config(struct pci_sys *sys)
+{
+	struct config_node *pci = config_find(NULL, "pci"), *fn;
+	int slot, func, rc;
+
+	/*
+	 * Reject what cannot be built before building anything, so the
+	 * message names the first bad node whatever the order.
+	 */
+	if ((rc = pci_emul_foreach_config(only_bus0, NULL)) != 0 ||
+	    pci == NULL)
+		return rc;
 	/* Build in slot/function order, whatever order the tree keeps. */
 	for (slot = 0; slot < PCI_NSLOTS; slot++) {
 		for (func = 0; func < PCI_NFUNCS; func++) {

@@ -203,6 +203,18 @@ void pci_emul_print_help(void);
 int pci_emul_init(struct vm *vm);
 void pci_emul_fini(struct vm *vm);
 
+/*
+ * Calls cb for every function node pci.B.S.F of the configuration tree,
+ * in the tree's order, skipping the leaves directly under "pci" (global
+ * settings).  A bus, slot or function name that is not a decimal number
+ * in range, or a slot or function that is a leaf, is reported and gives
+ * -EINVAL.  Stops at and returns cb's first nonzero return; 0 otherwise.
+ * Reads the configuration only: usable before pci_emul_init.
+ */
+typedef int (*pci_config_cb)(int bus, int slot, int func,
+    struct config_node *fn, void *arg);
+int pci_emul_foreach_config(pci_config_cb cb, void *arg);
+
 /* The windows firmware tables describe (ACPI _CRS, MCFG, e820). */
 struct pci_windows {
 	uint64_t io_base, io_limit;       /* [base, limit) */

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus/pci_emul.h"
 #include "config.h"
 #include "dev/fwcfg.h"
 #include "dev/platform.h"
@@ -225,49 +226,54 @@ static int cmp_boot(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Walk pci.B.S.F nodes for bootindex into d[BOOT_MAX] (NULL: only
- * count them); returns the count or -EINVAL after a message. */
+struct boot_walk {
+	struct boot_dev *d; /* BOOT_MAX entries, or NULL to only count */
+	int n;
+};
+
+/*
+ * The one place a bootindex value is judged (-s only moves it into the
+ * tree, and -o/-k can set pci.B.S.F.bootindex directly): decimal
+ * 0..65535, as bhyve's pci_emul.c takes it.
+ */
+static int boot_one(int bus, int slot, int func, struct config_node *fn,
+    void *arg)
+{
+	struct boot_walk *w = arg;
+	const char *v = config_get(fn, "bootindex");
+	unsigned long index;
+	char *end;
+
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	index = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 ||
+	    index > 65535) {
+		khyve_warnx("pci.%d.%d.%d.bootindex=%s: expected 0..65535",
+		    bus, slot, func, v);
+		return -EINVAL;
+	}
+	if (w->d != NULL) {
+		if (w->n == BOOT_MAX) {
+			khyve_warnx("bootindex: more than %d devices",
+			    BOOT_MAX);
+			return -EINVAL;
+		}
+		w->d[w->n] = (struct boot_dev){ index, bus, slot, func };
+	}
+	w->n++;
+	return 0;
+}
+
+/* The devices with a bootindex into d[BOOT_MAX] (NULL: only count and
+ * check them); returns the count or -EINVAL after a message. */
 static int boot_devices(struct boot_dev *d)
 {
-	struct config_node *pci = config_find(NULL, "pci"), *b, *s, *fn;
-	const char *v;
-	char *end;
-	int n = 0;
+	struct boot_walk w = { .d = d };
+	int rc = pci_emul_foreach_config(boot_one, &w);
 
-	for (b = pci ? config_node_first(pci) : NULL; b; b = config_node_next(b))
-		for (s = config_node_is_leaf(b) ? NULL : config_node_first(b); s;
-		     s = config_node_next(s))
-			for (fn = config_node_is_leaf(s) ? NULL :
-			     config_node_first(s); fn; fn = config_node_next(fn)) {
-				if (config_node_is_leaf(fn) ||
-				    (v = config_get(fn, "bootindex")) == NULL)
-					continue;
-				if (d == NULL) {
-					n++;
-					continue;
-				}
-				if (n == BOOT_MAX) {
-					khyve_warnx("bootindex: more than %d "
-					    "devices", BOOT_MAX);
-					return -EINVAL;
-				}
-				errno = 0;
-				d[n].index = strtoul(v, &end, 10);
-				d[n].bus = atoi(config_node_name(b));
-				d[n].slot = atoi(config_node_name(s));
-				d[n].func = atoi(config_node_name(fn));
-				if (*v < '0' || *v > '9' || *end != '\0' ||
-				    errno != 0 || d[n].index > 65535) {
-					khyve_warnx("pci.%s.%s.%s.bootindex=%s: "
-					    "expected 0..65535",
-					    config_node_name(b),
-					    config_node_name(s),
-					    config_node_name(fn), v);
-					return -EINVAL;
-				}
-				n++;
-			}
-	return n;
+	return rc != 0 ? rc : w.n;
 }
 
 static int add_bootorder(struct fwcfg *f)

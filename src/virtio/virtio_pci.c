@@ -33,6 +33,7 @@
 #include "virtio/virtio_pci_priv.h"
 #include "vmm/irq.h"
 #include "vmm/vm.h"
+#include "thread.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVID_MODERN 0x1040 /* + type */
@@ -538,12 +539,12 @@ static int start_iothread(struct virtio_dev *vd)
 	/* Signals belong to the main and vCPU threads, never to this one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&vd->iothread, NULL, iothread_main, vd);
+	rc = khyve_thread_create(&vd->iothread, iothread_main, vd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		khyve_warnx("%s: cannot start the I/O thread: %s",
-		    vd->ops->name, strerror(rc));
-		return -rc;
+		    vd->ops->name, strerror(-rc));
+		return rc;
 	}
 	snprintf(name, sizeof(name), "%s", vd->ops->name);
 	pthread_setname_np(vd->iothread, name);

@@ -40,6 +40,7 @@
 #include "sandbox/sandbox.h"
 #include "vmm/cpuid.h"
 #include "vmm/vcpu.h"
+#include "thread.h"
 
 #define SIG_KICK SIGUSR1
 #define GUEST_NIO_PORT 0x488 /* bhyve's guest notification port: a sink */
@@ -663,7 +664,7 @@ int vm_start(struct vm *vm)
 	for (int i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		rc = -pthread_create(&v->thread, NULL, vcpu_thread, v);
+		rc = khyve_thread_create(&v->thread, vcpu_thread, v);
 		if (rc != 0) {
 			khyve_warnx("cannot start vCPU %d thread", i);
 			vm_request_exit(vm, KHYVE_EXIT_ERROR);

@@ -19,6 +19,21 @@
  *         ("n4k=N", "n128k=N" requests each), polling the used ring with
  *         MSI-X interrupts on, as "bench blk NAME qd=Q n=N bytes=B
  *         cycles=C irqs=I" (I: queue interrupts the guest took).
+ *  net    virtio-net over the bench's tap (see bench/run): the guest is
+ *         02:00:00:00:00:02 / 10.77.0.2, the host's tap 02:00:00:00:00:01 /
+ *         10.77.0.1.  Both rings are polled with interrupts suppressed
+ *         (VRING_AVAIL_F_NO_INTERRUPT), and the guest kicks only when the
+ *         device asks (VRING_USED_F_NO_NOTIFY clear), as a NAPI driver
+ *         would.  tx-64 and tx-1500: "ntx=N" UDP frames to 10.77.0.1:9
+ *         (60 and 1514 bytes of Ethernet frame, no FCS), the TX queue
+ *         kept full, used buffers reclaimed, printed as "bench net NAME
+ *         n=N bytes=B cycles=C kicks=K" (the host counts what arrived;
+ *         K: doorbell writes, each an exit).  rx-64
+ *         and rx-1500: all RX buffers posted, "bench net ready NAME"
+ *         printed, then the UDP frames of that size to 10.77.0.2:5001 the
+ *         host sends are counted for "win=MS" milliseconds ("khz=" TSC
+ *         kHz) from the first one, printed the same way; frames of other
+ *         kinds are counted as other=.
  * Ends with pc-testdev 0x10 (status 33), or 0x11 after an error.
  */
 #include "virtio.h"
@@ -222,6 +237,227 @@ static bool mode_blk(void)
 	return ok;
 }
 
+/* ---- mode=net ----------------------------------------------------------- */
+
+#define NET_RXQ 0
+#define NET_TXQ 1
+#define NET_QSIZE 256  /* QEMU's default for both queues */
+#define NET_HDR 12     /* virtio-net header, VERSION_1 */
+#define NET_BUF 1536   /* header + the largest frame */
+#define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY 1
+
+static const uint8_t net_gmac[6] = { 2, 0, 0, 0, 0, 2 };
+static const uint8_t net_hmac[6] = { 2, 0, 0, 0, 0, 1 };
+static const uint8_t net_gip[4] = { 10, 77, 0, 2 };
+static const uint8_t net_hip[4] = { 10, 77, 0, 1 };
+static uint8_t *net_rxbuf[NET_QSIZE]; /* by head (one descriptor each) */
+static uint8_t *net_rxmem;
+
+static void net_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t net_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t net_kicks; /* doorbell writes (exits) in this phase */
+
+/* Kick only if the device has not switched notifications off. */
+static void net_kick(int qi)
+{
+	__asm__ volatile("mfence" ::: "memory");
+	if (!(net.vq[qi].used->flags & VRING_USED_F_NO_NOTIFY)) {
+		vio_kick(&net, qi);
+		net_kicks++;
+	}
+}
+
+/* Header (zero) and an Ethernet/IPv4/UDP frame of flen bytes at b. */
+static void net_frame(uint8_t *b, uint32_t flen)
+{
+	uint8_t *f = b + NET_HDR, *ip = f + 14, *udp = ip + 20;
+	uint32_t s = 0;
+
+	memset(b, 0, NET_HDR + flen);
+	memcpy(f, net_hmac, 6);
+	memcpy(f + 6, net_gmac, 6);
+	net_put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	net_put16(ip + 2, (uint16_t)(flen - 14));
+	ip[8] = 64;
+	ip[9] = 17; /* UDP */
+	memcpy(ip + 12, net_gip, 4);
+	memcpy(ip + 16, net_hip, 4);
+	for (int i = 0; i < 20; i += 2)
+		s += net_be16(ip + i);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	net_put16(ip + 10, (uint16_t)~s);
+	net_put16(udp, 4000);
+	net_put16(udp + 2, 9); /* discard; UDP checksum 0: none */
+	net_put16(udp + 4, (uint16_t)(flen - 34));
+}
+
+/* Send n frames of flen bytes, the queue kept full; false on error. */
+static bool net_tx(const char *name, uint32_t flen, int n)
+{
+	struct vq *q = &net.vq[NET_TXQ];
+	uint8_t *buf = palloc(NET_BUF, 64);
+	int sent = 0, done = 0;
+	uint64_t t0, t1, limit;
+	uint32_t id;
+
+	/* Every descriptor points at the same frame: the device only reads. */
+	net_frame(buf, flen);
+	net_kicks = 0;
+	t0 = rdtsc();
+	limit = t0 + 1000000000000ull;
+	while (done < n) {
+		bool added = false, got = false;
+
+		while (sent < n && q->num_free > 0) {
+			struct vbuf b = { buf, NET_HDR + flen, false };
+
+			if (vio_add(&net, NET_TXQ, &b, 1) < 0)
+				break;
+			sent++;
+			added = true;
+		}
+		if (added)
+			net_kick(NET_TXQ);
+		while (vio_poll(&net, NET_TXQ, &id, NULL)) {
+			done++;
+			got = true;
+		}
+		if (!got) {
+			if (rdtsc() > limit) {
+				printf("bench net %s: timeout, %d of %d sent\n",
+				    name, done, n);
+				return false;
+			}
+			cpu_relax();
+		}
+	}
+	t1 = rdtsc();
+	printf("bench net %s n=%d bytes=%llu cycles=%llu kicks=%u\n", name, n,
+	    (unsigned long long)n * flen, (unsigned long long)(t1 - t0),
+	    net_kicks);
+	return true;
+}
+
+static void net_rx_post(void)
+{
+	struct vq *q = &net.vq[NET_RXQ];
+	bool added = false;
+
+	while (q->num_free > 0) {
+		/* The chain's head is the descriptor the free list gives. */
+		uint16_t d = q->free_head;
+		struct vbuf b = { net_rxmem + (size_t)d * NET_BUF, NET_BUF,
+			true };
+
+		if (d >= NET_QSIZE || vio_add(&net, NET_RXQ, &b, 1) < 0)
+			break;
+		net_rxbuf[d] = b.addr;
+		added = true;
+	}
+	if (added)
+		net_kick(NET_RXQ);
+}
+
+static bool net_rx_match(const uint8_t *f, uint32_t len, uint32_t flen)
+{
+	return len == flen && memcmp(f, net_gmac, 6) == 0 &&
+	    net_be16(f + 12) == 0x0800 && f[14 + 9] == 17 &&
+	    net_be16(f + 36) == 5001;
+}
+
+/* Count the host's frames of flen bytes for win cycles after the first. */
+static bool net_rx(const char *name, uint32_t flen, uint64_t win,
+    uint64_t wait)
+{
+	uint64_t t0 = 0, now, start = rdtsc();
+	uint32_t id, len, n = 0, other = 0;
+	uint64_t bytes = 0;
+
+	net_rx_post();
+	printf("bench net ready %s\n", name);
+	for (;;) {
+		bool got = false;
+
+		while (vio_poll(&net, NET_RXQ, &id, &len)) {
+			got = true;
+			if (id >= NET_QSIZE || net_rxbuf[id] == NULL ||
+			    len < NET_HDR || len > NET_BUF) {
+				printf("bench net %s: bad used entry %u len %u\n",
+				    name, id, len);
+				return false;
+			}
+			if (!net_rx_match(net_rxbuf[id] + NET_HDR, len - NET_HDR,
+				flen)) {
+				other++;
+				continue;
+			}
+			if (n++ == 0) {
+				t0 = rdtsc();
+				net_kicks = 0;
+			}
+			bytes += flen;
+		}
+		if (got)
+			net_rx_post();
+		now = rdtsc();
+		if (n > 0 && now - t0 >= win)
+			break;
+		if (n == 0 && now - start > wait) {
+			printf("bench net %s: nothing received\n", name);
+			return false;
+		}
+		if (!got)
+			cpu_relax();
+	}
+	printf("bench net %s n=%u bytes=%llu cycles=%llu other=%u kicks=%u\n",
+	    name, n, (unsigned long long)bytes, (unsigned long long)(now - t0),
+	    other, net_kicks);
+	return true;
+}
+
+static bool mode_net(void)
+{
+	struct pci_dev *d = vio_find(devs, ndevs, VIRTIO_ID_NET, 0);
+	int ntx = (int)cmd_num("ntx", 20000);
+	uint64_t khz = cmd_num("khz", 2000000), win = cmd_num("win", 1000);
+	uint8_t mac[6];
+
+	if (d == NULL || vio_init(&net, d, VIO_MODERN, vio_irq_arg("irq", d),
+		0x50) != 0 || vio_negotiate(&net, 0) != 0 ||
+	    vio_setup_vq(&net, NET_RXQ, NET_QSIZE) != 0 ||
+	    vio_setup_vq(&net, NET_TXQ, NET_QSIZE) != 0) {
+		printf("bench net: no virtio-net\n");
+		return false;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)vio_cfg_read(&net, (uint32_t)i, 1);
+	if (memcmp(mac, net_gmac, 6) != 0) {
+		printf("bench net: mac is not 02:00:00:00:00:02\n");
+		return false;
+	}
+	/* Polled: no interrupts wanted on either queue. */
+	net.vq[NET_RXQ].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	net.vq[NET_TXQ].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	vio_driver_ok(&net);
+	net_rxmem = palloc((size_t)NET_QSIZE * NET_BUF, 64);
+	win *= khz; /* ms -> cycles */
+	return net_tx("tx-64", 60, ntx) && net_tx("tx-1500", 1514, ntx) &&
+	    net_rx("rx-64", 60, win, 60000 * khz) &&
+	    net_rx("rx-1500", 1514, win, 60000 * khz);
+}
+
 void guest_main(void)
 {
 	char mode[16] = "exits";
@@ -240,6 +476,9 @@ void guest_main(void)
 	}
 	if (strcmp(mode, "exits") == 0) {
 		mode_exits(have_blk);
+	} else if (strcmp(mode, "net") == 0) {
+		if (!mode_net())
+			vio_errors++;
 	} else if (strcmp(mode, "blk") == 0) {
 		if (!have_blk || !mode_blk())
 			vio_errors++;

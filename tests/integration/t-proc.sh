@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t-proc: what a running khyve looks like from the host: the VM's name in
 # ps (bhyve's setproctitle), vCPU threads named "vcpu N" and pinned as -p
-# says (repeated -p for one vCPU give it a set of host CPUs), and SIGINT
-# ending the VM cleanly with bhyve's power-off status.
+# says (repeated -p for one vCPU give it a set of host CPUs), SIGINT
+# ending the VM cleanly with bhyve's power-off status, and libslirp
+# mapped only when a slirp NIC needs it.
 . "$(dirname "$0")/lib.sh"
 [ -c /dev/kvm ] || { skip all "no /dev/kvm"; exit 0; }
 [ -f "$GUESTS/hello.elf" ] || { fail build "no $GUESTS/hello.elf (make guests)"; exit 1; }
@@ -43,12 +44,25 @@ if start procvm -c 2 -p 0:0 -p 1:"$((ncpu - 1))" -p 1:0; then
 	[ -n "$t1" ] && { a=$(allowed "$t1"); [ "$a" = "$want1" ] && pass pin-vcpu1-set || fail pin-vcpu1-set "vcpu 1 allowed on $a, expected $want1"; }
 	# The main thread is not pinned: only vCPUs are.
 	a=$(allowed "$PID"); [ "$a" = "0-$((ncpu - 1))" ] || [ "$ncpu" = 1 ] && pass main-unpinned || fail main-unpinned "main thread allowed on $a"
+	# libslirp (and glib with it) is loaded only for a slirp NIC
+	# (src/backend/slirp_dl.c).
+	libs=$(grep -Eo 'lib(slirp|glib-2\.0)[^ ]*' "/proc/$PID/maps" | sort -u | tr '\n' ' ')
+	[ -z "$libs" ] && pass no-slirp-libs || fail no-slirp-libs "mapped without a slirp NIC: $libs"
 	bg_stop INT 10
 	expect_status sigint-status 1
 else
 	STATUS=$?; OUT=$(cat "$_tmp/out"); ERR=$(cat "$_tmp/err")
 	fail started "the idle guest did not come up"
 	kill -9 "$PID" 2>/dev/null
+fi
+
+# With a slirp NIC it is loaded, and the NIC works (t-net, t-virtio-net).
+if start slirpvm -s 2,virtio-net,slirp; then
+	grep -q 'libslirp\.so' "/proc/$PID/maps" && pass slirp-lib-loaded || fail slirp-lib-loaded "no libslirp in /proc/$PID/maps"
+	bg_stop INT 10
+	expect_status slirp-status 1
+else
+	fail slirp-lib-loaded "did not start: $(cat "$_tmp/err")"; kill -9 "$PID" 2>/dev/null
 fi
 
 # A cpuset set with -o (bhyve_config's vcpu.N.cpuset) takes a range.
