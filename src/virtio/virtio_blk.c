@@ -26,16 +26,31 @@
  *
  * Errors: a failed I/O reaches the guest as VIRTIO_BLK_S_IOERR (UNSUPP
  * when the back end cannot do the operation), never as OK.
+ *
+ * Interrupts.  A completion that leaves no other request in flight checks
+ * for an interrupt at once (queue depth 1 pays no extra hop).  One that
+ * leaves others in flight returns its chain at once but hands the check
+ * to the I/O thread through an eventfd (irq_fd); the completions that
+ * land before the I/O thread runs then share one interrupt.  This is the
+ * batching QEMU gets from finishing requests in its main loop: at queue
+ * depth 32 the bench guest took 0.42 interrupts per 4 KiB read without it
+ * (QEMU: 0.05), and in a VM an interrupt costs the guest about an exit.
+ * The delay is one wake-up of the I/O thread, never another request's
+ * I/O.  Without an I/O thread (unit tests' fixture) the check is
+ * immediate.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "backend/blockif.h"
 #include "bus/pci_emul.h"
 #include "common.h"
 #include "config.h"
+#include "event/mevent.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_blk.h"
 
@@ -79,6 +94,11 @@ struct vtblk_softc {
 	struct vtblk_io *free_ios;
 	bool starved; /* the queue waits for a free slot */
 	bool closing; /* pe_fini started: take nothing more */
+	int inflight; /* chains handed to the back end, not yet completed */
+	bool irq_pending; /* the I/O thread owes an interrupt check */
+	unsigned irq_deferred; /* completions that left the check to it */
+	int irq_fd;               /* eventfd to the I/O thread, or -1 */
+	struct mevent *irq_ev;    /* its watch on the device loop, or NULL */
 	struct vq_seg segs[VQ_MAX_SIZE]; /* scratch for vq_getchain */
 };
 
@@ -111,6 +131,44 @@ static uint8_t status_of(int err)
 
 static void vtblk_drain(struct vtblk_softc *sc, struct vqueue *vq);
 
+/* A chain was returned on a worker (lock held): interrupt now or batch. */
+static void vtblk_irq(struct vtblk_softc *sc, struct vqueue *vq)
+{
+	uint64_t one = 1;
+
+	if (sc->inflight == 0 || sc->irq_ev == NULL) {
+		virtio_vq_done(&sc->vd, vq);
+		return;
+	}
+	sc->irq_deferred++;
+	if (sc->irq_pending)
+		return; /* the I/O thread will cover this one too */
+	sc->irq_pending = true;
+	if (write(sc->irq_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, a wake-up is due anyway */
+	}
+}
+
+/* The I/O thread: the batched interrupt check (see the top comment). */
+static void vtblk_irq_cb(int fd, enum mevent_type type, void *arg)
+{
+	struct vtblk_softc *sc = arg;
+	struct vqueue *vq = &sc->vd.vq[0];
+	uint64_t n;
+
+	(void)type;
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: drained already; the flag below decides */
+	}
+	virtio_lock(&sc->vd);
+	if (sc->irq_pending) {
+		sc->irq_pending = false;
+		if (vq->enabled && !vq->broken)
+			virtio_vq_done(&sc->vd, vq);
+	}
+	virtio_unlock(&sc->vd);
+}
+
 /* Completion, on a blockif worker thread. */
 static void vtblk_done(struct blockif_req *br, int err)
 {
@@ -119,11 +177,12 @@ static void vtblk_done(struct blockif_req *br, int err)
 	struct vqueue *vq = io->vq;
 
 	virtio_lock(&sc->vd);
+	sc->inflight--;
 	/* A reset since the chain was taken: the ring is no longer its. */
 	if (io->gen == sc->vd.generation && vq->enabled && !vq->broken) {
 		*io->status = status_of(err);
 		vq_relchain(vq, io->head, err == 0 ? io->used_len : 1);
-		virtio_vq_done(&sc->vd, vq);
+		vtblk_irq(sc, vq);
 	}
 	io->next_free = sc->free_ios;
 	sc->free_ios = io;
@@ -210,9 +269,11 @@ static bool vtblk_proc(struct vtblk_softc *sc, struct vqueue *vq)
 	io->gen = sc->vd.generation;
 	io->status = r.status;
 	io->used_len = r.used_len;
+	sc->inflight++;
 	rc = vtblk_submit(sc, io, &r);
 	if (rc == 0)
 		return false;
+	sc->inflight--;
 	/* Refused before any I/O (range, read-only, queue full). */
 	io->next_free = sc->free_ios;
 	sc->free_ios = io;
@@ -267,6 +328,7 @@ static void vtblk_cancelled(struct blockif_req *br, void *arg)
 	struct vtblk_io *io = br->param;
 	struct vtblk_softc *sc = arg;
 
+	sc->inflight--;
 	io->next_free = sc->free_ios;
 	sc->free_ios = io;
 }
@@ -431,6 +493,43 @@ static int vtblk_legacy_config(struct config_node *dev, const char *conf)
 	return blockif_legacy_config(dev, conf, "-s virtio-blk", vtblk_keys);
 }
 
+int vtblk_attach_loop(struct vtblk_softc *sc, struct mevent_loop *loop)
+{
+	int e;
+
+	sc->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sc->irq_fd < 0)
+		return -errno;
+	sc->irq_ev = mevent_add(loop, sc->irq_fd, EVF_READ, vtblk_irq_cb, sc);
+	if (sc->irq_ev == NULL) {
+		e = errno;
+		close(sc->irq_fd);
+		sc->irq_fd = -1;
+		return -e;
+	}
+	return 0;
+}
+
+unsigned vtblk_irq_deferred(struct vtblk_softc *sc)
+{
+	unsigned n;
+
+	virtio_lock(&sc->vd);
+	n = sc->irq_deferred;
+	virtio_unlock(&sc->vd);
+	return n;
+}
+
+bool vtblk_irq_owed(struct vtblk_softc *sc)
+{
+	bool b;
+
+	virtio_lock(&sc->vd);
+	b = sc->irq_pending;
+	virtio_unlock(&sc->vd);
+	return b;
+}
+
 int vtblk_create(struct config_node *cfg, const char *name, const char *ident,
     struct vtblk_softc **out)
 {
@@ -443,6 +542,7 @@ int vtblk_create(struct config_node *cfg, const char *name, const char *ident,
 	if (sc == NULL)
 		return -ENOMEM;
 	snprintf(sc->name, sizeof(sc->name), "%s", name);
+	sc->irq_fd = -1; /* no I/O thread yet: interrupts are checked at once */
 	rc = blockif_config(cfg, sc->name, &o);
 	if (rc == 0)
 		vtblk_serial(sc, cfg, o.path);
@@ -466,6 +566,8 @@ void vtblk_destroy(struct vtblk_softc *sc)
 	sc->closing = true;
 	virtio_unlock(&sc->vd);
 	blockif_close(sc->bc);
+	if (sc->irq_fd >= 0)
+		close(sc->irq_fd);
 	free(sc);
 }
 
@@ -507,6 +609,9 @@ static int vtblk_init(struct pci_devinst *pi, struct config_node *cfg)
 		free(sc);
 		return rc;
 	}
+	/* Batched interrupts (see the top comment); without, immediate. */
+	if (vtblk_attach_loop(sc, virtio_dev_loop(&sc->vd)) != 0)
+		khyve_warn("%s: interrupts go out one per request", name);
 	pi->pi_arg = &sc->vd;
 	return 0;
 }
@@ -529,7 +634,9 @@ static void vtblk_fini(struct pci_devinst *pi)
 	virtio_unlock(vd);
 	blockif_close(sc->bc);
 	sc->bc = NULL;
-	virtio_dev_fini(vd);
+	virtio_dev_fini(vd); /* stops the I/O thread, drops irq_ev */
+	if (sc->irq_fd >= 0)
+		close(sc->irq_fd);
 	pi->pi_arg = NULL;
 	free(sc);
 }
