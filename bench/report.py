@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""report.py RAW OUTDIR - turn bench/run's raw.txt into latest.md + PNGs.
+"""report.py RAW OUTDIR [README] - turn bench/run's raw.txt into latest.md +
+PNGs, and the table into README's <!-- bench-table --> block.
 
 raw.txt: "# key: value" lines (machine), then blocks
 "@ METRIC VMM VARIANT REP", measure's key=value line, the guest's output.
@@ -356,13 +357,19 @@ def main():
               "MiB", os.path.join(outdir, "density-mem.png")),
     ]
     losses = [r for r in rows if r.verdict()[1]]
-    md = ["# khyve benchmark: latest run", "",
-          "Written by `bench/run%s` on %s, khyve %s, in %s s." % (
-              " --quick" if "n4k 256" in meta.get("repeats", "") else "",
-              meta.get("date", "?"), meta.get("khyve", "?"), meta.get("elapsed_s", "?")),
-          "",
-          ] + (["**Incomplete run:** %s; rows without data show '-'." %
-                 meta["incomplete"], ""] if "incomplete" in meta else []) + [
+    written = ["Written by `bench/run%s` on %s, khyve %s, in %s s." % (
+        " --quick" if "n4k 256" in meta.get("repeats", "") else "",
+        meta.get("date", "?"), meta.get("khyve", "?"), meta.get("elapsed_s", "?")),
+        ""]
+    restarts = int(meta.get("vm_restarts", "0") or 0)
+    if restarts:
+        written += ["The nested test VM died %d time%s during the run; a new "
+                    "one ran the repeats not yet done (bench/run)." % (
+                        restarts, "" if restarts == 1 else "s"), ""]
+    if "incomplete" in meta:
+        written += ["**Incomplete run:** %s; rows without data show '-'." %
+                    meta["incomplete"], ""]
+    md = ["# khyve benchmark: latest run", ""] + written + [
           "## Machine", "",
           "- Host: %s (%s CPUs)" % (meta.get("host", "?"), meta.get("host_cpus", "?")),
           "- KVM: %s" % meta.get("kvm", "?"),
@@ -390,7 +397,31 @@ def main():
     md += ["## Charts", ""] + ["![%s](%s)" % (c, c) for c in charts if c] + [""]
     with open(os.path.join(outdir, "latest.md"), "w") as f:
         f.write("\n".join(md))
+    if len(sys.argv) > 3:
+        readme_block(sys.argv[3], written + [
+            "- KVM: %s" % meta.get("kvm", "?"),
+            "- Where the VMMs ran: kernel and CPU %s (%s); TSC %.3f GHz" % (
+                meta.get("inner", "?"), meta.get("virt", "?"), tsc_hz / 1e9),
+            "- Repeats (fast/slow metrics), request counts: %s" %
+            meta.get("repeats", "?"), "", table(rows), ""] + (
+            ["Rows where khyve loses (**✗**): " +
+             "; ".join("%s (%.2f×)" % (r.name, r.ratio(r.khyve, r.qemu))
+                       for r in losses) + ".", ""] if losses else []))
     print(table(rows))
+
+
+def readme_block(path, lines):
+    """Put lines between README's <!-- bench-table --> markers."""
+    begin, end = "<!-- bench-table -->\n", "<!-- /bench-table -->"
+    text = open(path, encoding="utf-8").read()
+    i, j = text.find(begin), text.find(end)
+    if i < 0 or j < i:
+        print("report.py: no bench-table markers in %s" % path, file=sys.stderr)
+        return
+    body = ["Latest table (`bench/results/latest.md`; charts next to it):", ""]
+    text = text[:i + len(begin)] + "\n".join(body + lines) + "\n" + text[j:]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":
