@@ -510,24 +510,12 @@ int vtblk_attach_loop(struct vtblk_softc *sc, struct mevent_loop *loop)
 	return 0;
 }
 
-unsigned vtblk_irq_deferred(struct vtblk_softc *sc)
+void vtblk_irq_stats(struct vtblk_softc *sc, unsigned *deferred, bool *owed)
 {
-	unsigned n;
-
 	virtio_lock(&sc->vd);
-	n = sc->irq_deferred;
+	*deferred = sc->irq_deferred;
+	*owed = sc->irq_pending;
 	virtio_unlock(&sc->vd);
-	return n;
-}
-
-bool vtblk_irq_owed(struct vtblk_softc *sc)
-{
-	bool b;
-
-	virtio_lock(&sc->vd);
-	b = sc->irq_pending;
-	virtio_unlock(&sc->vd);
-	return b;
 }
 
 int vtblk_create(struct config_node *cfg, const char *name, const char *ident,

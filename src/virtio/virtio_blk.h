@@ -153,13 +153,12 @@ const uint8_t *vtblk_config_space(const struct vtblk_softc *sc);
  * Batched completion interrupts (virtio_blk.c, "Interrupts"): watch the
  * device's eventfd on `loop`, the transport's I/O thread (pe_init does
  * this).  0 or a negative errno; without it every completion checks for
- * an interrupt at once.  vtblk_irq_deferred: completions so far that left
- * the check to that thread; vtblk_irq_owed: a check is still due.  Both
- * take the transport lock (tests, statistics).
+ * an interrupt at once.  vtblk_irq_stats: *deferred, the completions so
+ * far that left the check to that thread; *owed, a check is still due.
+ * Takes the transport lock (tests, statistics).
  */
 struct mevent_loop;
 int vtblk_attach_loop(struct vtblk_softc *sc, struct mevent_loop *loop);
-unsigned vtblk_irq_deferred(struct vtblk_softc *sc);
-bool vtblk_irq_owed(struct vtblk_softc *sc);
+void vtblk_irq_stats(struct vtblk_softc *sc, unsigned *deferred, bool *owed);
 
 #endif
