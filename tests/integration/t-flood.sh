@@ -29,6 +29,19 @@ mkfifo "$_tmp/nap" "$_tmp/pipe"
 exec 5<>"$_tmp/nap" 6<>"$_tmp/pipe"
 nap() { read -r -t "$1" -u 5 _ || :; }
 # FLOOD_ONLY="uart con net" (default all) picks the cases.
+# The net-slirp hang seen in full runs (the guest prints "flood net
+# start", then nothing until timeout(1) kills khyve: status 124) is issue
+# 6, not virtio-net.  In the nested test VM with a busy loop and python
+# starting in a loop beside it, 8 of 27 net-slirp runs went wrong (3 such
+# hangs, 1 hang after "done", 3 triple faults, 1 #UD at eip 0x1010).  At
+# each hang khyve had returned every transmit chain (used idx = avail
+# idx, kick eventfds drained, the device thread idle in epoll_wait) while
+# the guest had not read the last 32, and the vCPU (read through -G)
+# still held delay_us()'s general registers but eip 0xc083220c or
+# 0xc059420c, cs 0x10, ss 0x18 (past vflood's 3-entry GDT), paging on and
+# cr3 outside guest RAM: state the guest cannot load and khyve never
+# writes (it sets registers only at boot and for a debugger), so it comes
+# from the nested KVM below us (see KNOWN BROKEN below).
 want() { case " ${FLOOD_ONLY:-uart con net} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # run OUTFILE CMDLINE khyve-args...: vflood.elf in the background; sets
@@ -128,9 +141,10 @@ PYEOF
 # beside khyve), so it is not the console's back-pressure: the guest's
 # state is corrupted under load, by the nested SVM (whose kernel also
 # panicked with a corrupted stack in a khyve vCPU thread) or by khyve's
-# exit handling; not found.  With the client connected the device stops
-# taking output (stalled after 176 KiB) and RSS stays flat in every run
-# that got that far.
+# exit handling; not found.  The net-slirp hangs (above) point at the
+# nested SVM.
+# With the client connected the device stops taking output (stalled
+# after 176 KiB) and RSS stays flat in every run that got that far.
 if [ -z "${FLOOD_NOREAD:-}" ]; then
 	skip con-noread "under load in the test VM the vflood guest is corrupted now and then before it touches the device, with or without a client: triple fault or hang (open, issue 6); FLOOD_NOREAD=1 runs it"
 	cases=noclient
