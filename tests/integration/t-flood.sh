@@ -42,6 +42,15 @@ nap() { read -r -t "$1" -u 5 _ || :; }
 # cr3 outside guest RAM: state the guest cannot load and khyve never
 # writes (it sets registers only at boot and for a debugger), so it comes
 # from the nested KVM below us (see KNOWN BROKEN below).
+# So the vCPU thread is pinned to one host CPU (FLOOD_PIN=0: not pinned):
+# pinned, under the same load, 48 of 48 net-slirp runs passed.  The test
+# VM itself still froze now and then (RCU stalls, soft lockups), pinned
+# (in 4 of 6 sessions, after 0 to 8 runs) or not (1 of 3 sessions that
+# met no guest fault); run-in-vm.sh's watchdog reports that as a VM
+# failure.
+# The highest CPU this script may use: the last number of its allowed list.
+PIN="-p 0:$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',-' '\n\n' | tail -n 1)"
+[ "${FLOOD_PIN:-1}" = 0 ] && PIN=""
 want() { case " ${FLOOD_ONLY:-uart con net} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # run OUTFILE CMDLINE khyve-args...: vflood.elf in the background; sets
@@ -49,7 +58,7 @@ want() { case " ${FLOOD_ONLY:-uart con net} " in *" $1 "*) return 0 ;; esac; ret
 run() {
 	local outf=$1 cmd=$2 pid k v
 	shift 2
-	timeout -k 5 150 "$KHYVE" -c 1 -m 32M -l pc-testdev "$@" \
+	timeout -k 5 150 "$KHYVE" -c 1 -m 32M -l pc-testdev $PIN "$@" \
 	    -o boot.kernel="$GUESTS/vflood.elf" -o boot.cmdline="$cmd" flood \
 	    </dev/null >"$outf" 2>"$_tmp/err" &
 	pid=$!
@@ -142,7 +151,9 @@ PYEOF
 # state is corrupted under load, by the nested SVM (whose kernel also
 # panicked with a corrupted stack in a khyve vCPU thread) or by khyve's
 # exit handling; not found.  The net-slirp hangs (above) point at the
-# nested SVM.
+# nested SVM, and with the vCPU pinned FLOOD_NOREAD=1 passed 3 of 3 full
+# runs under load (the test VM itself froze in a 4th, RCU stalls and
+# soft lockups in its kernel): too few runs to lift the skip.
 # With the client connected the device stops taking output (stalled
 # after 176 KiB) and RSS stays flat in every run that got that far.
 if [ -z "${FLOOD_NOREAD:-}" ]; then
