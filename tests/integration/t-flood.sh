@@ -29,6 +29,28 @@ mkfifo "$_tmp/nap" "$_tmp/pipe"
 exec 5<>"$_tmp/nap" 6<>"$_tmp/pipe"
 nap() { read -r -t "$1" -u 5 _ || :; }
 # FLOOD_ONLY="uart con net" (default all) picks the cases.
+# The net-slirp hang seen in full runs (the guest prints "flood net
+# start", then nothing until timeout(1) kills khyve: status 124) is issue
+# 6, not virtio-net.  In the nested test VM with a busy loop and python
+# starting in a loop beside it, 8 of 27 net-slirp runs went wrong (3 such
+# hangs, 1 hang after "done", 3 triple faults, 1 #UD at eip 0x1010).  At
+# each hang khyve had returned every transmit chain (used idx = avail
+# idx, kick eventfds drained, the device thread idle in epoll_wait) while
+# the guest had not read the last 32, and the vCPU (read through -G)
+# still held delay_us()'s general registers but eip 0xc083220c or
+# 0xc059420c, cs 0x10, ss 0x18 (past vflood's 3-entry GDT), paging on and
+# cr3 outside guest RAM: state the guest cannot load and khyve never
+# writes (it sets registers only at boot and for a debugger), so it comes
+# from the nested KVM below us (see KNOWN BROKEN below).
+# So the vCPU thread is pinned to one host CPU (FLOOD_PIN=0: not pinned):
+# pinned, under the same load, 48 of 48 net-slirp runs passed.  The test
+# VM itself still froze now and then (RCU stalls, soft lockups), pinned
+# (in 4 of 6 sessions, after 0 to 8 runs) or not (1 of 3 sessions that
+# met no guest fault); run-in-vm.sh's watchdog reports that as a VM
+# failure.
+# The highest CPU this script may use: the last number of its allowed list.
+PIN="-p 0:$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',-' '\n\n' | tail -n 1)"
+[ "${FLOOD_PIN:-1}" = 0 ] && PIN=""
 want() { case " ${FLOOD_ONLY:-uart con net} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # run OUTFILE CMDLINE khyve-args...: vflood.elf in the background; sets
@@ -36,7 +58,7 @@ want() { case " ${FLOOD_ONLY:-uart con net} " in *" $1 "*) return 0 ;; esac; ret
 run() {
 	local outf=$1 cmd=$2 pid k v
 	shift 2
-	timeout -k 5 150 "$KHYVE" -c 1 -m 32M -l pc-testdev "$@" \
+	timeout -k 5 150 "$KHYVE" -c 1 -m 32M -l pc-testdev $PIN "$@" \
 	    -o boot.kernel="$GUESTS/vflood.elf" -o boot.cmdline="$cmd" flood \
 	    </dev/null >"$outf" 2>"$_tmp/err" &
 	pid=$!
@@ -128,9 +150,12 @@ PYEOF
 # beside khyve), so it is not the console's back-pressure: the guest's
 # state is corrupted under load, by the nested SVM (whose kernel also
 # panicked with a corrupted stack in a khyve vCPU thread) or by khyve's
-# exit handling; not found.  With the client connected the device stops
-# taking output (stalled after 176 KiB) and RSS stays flat in every run
-# that got that far.
+# exit handling; not found.  The net-slirp hangs (above) point at the
+# nested SVM, and with the vCPU pinned FLOOD_NOREAD=1 passed 3 of 3 full
+# runs under load (the test VM itself froze in a 4th, RCU stalls and
+# soft lockups in its kernel): too few runs to lift the skip.
+# With the client connected the device stops taking output (stalled
+# after 176 KiB) and RSS stays flat in every run that got that far.
 if [ -z "${FLOOD_NOREAD:-}" ]; then
 	skip con-noread "under load in the test VM the vflood guest is corrupted now and then before it touches the device, with or without a client: triple fault or hang (open, issue 6); FLOOD_NOREAD=1 runs it"
 	cases=noclient
